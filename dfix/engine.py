@@ -1,0 +1,198 @@
+"""Run the rules, apply their edits, and guard the result before anyone writes it.
+
+Fixes are applied in passes, like ruff: each pass takes every allowed finding whose edits do not
+conflict with an earlier one, re-tokenizes, and runs the rules again, until a pass finds nothing more
+to fix. The last pass is the idempotence check. The guard then requires that BuildKit's parser accepts
+the output and reads the same instruction boundaries as our tokenizer, and that the image contract is
+unchanged apart from what the applied rules change on purpose. A file that fails keeps its bytes; when
+several rules applied, each is tried alone so one bad fix does not hold back the others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from . import oracle
+from .context import BuildContext
+from .contract import contract, differences
+from .rules import ALL_RULES, Finding, Rule, RuleContext, Safety
+from .syntax import Document, DockerfileSyntaxError, apply_edits, tokenize
+
+MAX_PASSES = 10
+
+
+@dataclass
+class Options:
+    select: frozenset[str] | None = None  # codes or code prefixes; None = all
+    ignore: frozenset[str] = frozenset()
+    unsafe_fixes: bool = False
+    use_oracle: bool = True
+
+    def enabled(self, rule: type[Rule]) -> bool:
+        def matches(patterns: Iterable[str]) -> bool:
+            return any(rule.code.startswith(p) or p in rule.hadolint for p in patterns)
+
+        if self.select is not None and not matches(self.select):
+            return False
+        return not matches(self.ignore)
+
+
+@dataclass
+class FileResult:
+    path: str
+    original: str = ""
+    fixed: str = ""
+    applied: list[Finding] = field(default_factory=list)
+    remaining: list[Finding] = field(default_factory=list)
+    error: str | None = None  # bad input: nothing was fixed
+    withheld: str | None = None  # fixes found but held back by the guard, and why
+
+    @property
+    def changed(self) -> bool:
+        return self.error is None and self.fixed != self.original
+
+
+class GuardFailure(Exception):
+    pass
+
+
+def load_rules(options: Options) -> list[Rule]:
+    return [rule() for rule in ALL_RULES if options.enabled(rule)]
+
+
+def read_source(data: bytes) -> str:
+    """Decode a Dockerfile, refusing what is not one: binary, non-UTF-8, empty."""
+    if b"\x00" in data:
+        raise DockerfileSyntaxError("binary file (NUL bytes)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise DockerfileSyntaxError(f"not UTF-8 text (invalid byte at offset {err.start})") from None
+    return text
+
+
+def fix_text(
+    text: str,
+    path: str = "<stdin>",
+    options: Options | None = None,
+    rules: Sequence[Rule] | None = None,
+    context: BuildContext | None = None,
+) -> FileResult:
+    options = options or Options()
+    rules = list(rules) if rules is not None else load_rules(options)
+    result = FileResult(path, original=text, fixed=text)
+    try:
+        doc = tokenize(text)
+    except DockerfileSyntaxError as err:
+        result.error = str(err)
+        return result
+    if not doc.instructions:
+        result.error = "file with no instructions"
+        return result
+    ctx = RuleContext(build_context=context)
+    outcome = _fix(doc, rules, ctx, options)
+    if outcome.failure is None:
+        _store(result, outcome)
+        return result
+    # Hold back only what fails: retry with each applied rule alone, keep those that pass together.
+    codes = sorted({f.code for f in outcome.applied})
+    passing = []
+    for code in codes:
+        single = _fix(doc, [r for r in rules if r.code == code], ctx, options)
+        if single.failure is None:
+            passing.append(code)
+    if passing and len(passing) < len(codes):
+        kept = _fix(doc, [r for r in rules if r.code in passing], ctx, options)
+        if kept.failure is None:
+            _store(result, kept)
+            result.withheld = f"{', '.join(c for c in codes if c not in passing)} held back: {outcome.failure}"
+            result.remaining = _with_rest(kept.remaining, outcome.applied, passing)
+            return result
+    result.withheld = outcome.failure
+    result.remaining = outcome.first_findings
+    return result
+
+
+def _with_rest(remaining: list[Finding], applied: list[Finding], passing: list[str]) -> list[Finding]:
+    held = [f for f in applied if f.code not in passing]
+    return remaining + [Finding(f.code, f.line, f.message, (), "held back by the contract guard") for f in held]
+
+
+def _store(result: FileResult, outcome: _Outcome) -> None:
+    result.fixed = outcome.doc.text
+    result.applied = outcome.applied
+    result.remaining = outcome.remaining
+
+
+@dataclass
+class _Outcome:
+    doc: Document
+    applied: list[Finding]
+    remaining: list[Finding]
+    first_findings: list[Finding]
+    failure: str | None = None
+
+
+def _allowed(rule: Rule, options: Options) -> bool:
+    return rule.safety is not Safety.UNSAFE or options.unsafe_fixes
+
+
+def _fix(doc: Document, rules: Sequence[Rule], ctx: RuleContext, options: Options) -> _Outcome:
+    by_code = {r.code: r for r in rules}
+    applied: list[Finding] = []
+    current = doc
+    first: list[Finding] | None = None
+    for _ in range(MAX_PASSES):
+        findings = [f for rule in rules for f in rule.check(current, ctx)]
+        if first is None:
+            first = findings
+        chosen, edits = [], []
+        for finding in findings:
+            if not finding.edits or not _allowed(by_code[finding.code], options):
+                continue
+            if any(e.conflicts_with(x) for e in finding.edits for x in edits):
+                continue
+            chosen.append(finding)
+            edits.extend(finding.edits)
+        if not chosen:
+            remaining = findings
+            break
+        try:
+            current = tokenize(apply_edits(current.text, edits))
+        except DockerfileSyntaxError as err:
+            return _Outcome(doc, applied, [], first, f"a fix produced text that does not tokenize ({err})")
+        applied.extend(chosen)
+    else:
+        return _Outcome(doc, applied, [], first or [], f"fixes did not settle after {MAX_PASSES} passes")
+    if not applied:
+        return _Outcome(doc, [], remaining, first or [])
+    changes = frozenset().union(*(by_code[f.code].changes for f in applied))
+    failure = guard(doc, current, changes, options.use_oracle)
+    return _Outcome(current, applied, remaining, first or [], failure)
+
+
+def guard(before: Document, after: Document, changes: frozenset[str] = frozenset(), use_oracle: bool = True) -> str | None:
+    """Why ``after`` must not replace ``before``, or None when it may."""
+    if use_oracle:
+        for label, doc in (("input", before), ("output", after)):
+            try:
+                theirs = oracle.instruction_lines(doc.text)
+            except oracle.OracleError as err:
+                return f"BuildKit's parser rejects the {label}: {err}"
+            if theirs is None:
+                break
+            if any(d.name == "check" for d in doc.directives):
+                continue  # the bundled BuildKit predates the `# check=` directive
+            ours = [(i.keyword, i.first_line + 1, i.last_line + 1) for i in doc.instructions]
+            if [(s, e) for _, s, e in theirs] != [(s, e) for _, s, e in ours]:
+                return f"BuildKit's parser splits the {label} into instructions differently than dfix"
+    changed = differences(contract(before), contract(after), changes)
+    if changed:
+        return "the image contract would change: " + ", ".join(changed)
+    return None
+
+
+def context_for(path: Path) -> BuildContext:
+    return BuildContext(path.parent.resolve())

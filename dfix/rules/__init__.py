@@ -1,0 +1,27 @@
+"""The rule catalogue, in the fixed order the engine runs it."""
+
+from __future__ import annotations
+
+from .add_to_copy import AddToCopy
+from .apk_no_cache import ApkNoCache
+from .apt_assume_yes import AptAssumeYes
+from .apt_lists_cleanup import AptListsCleanup
+from .apt_no_install_recommends import AptNoInstallRecommends
+from .apt_update_with_install import AptUpdateWithInstall
+from .base import Finding, Rule, RuleContext, Safety
+from .maintainer_to_label import MaintainerToLabel
+from .pip_no_cache_dir import PipNoCacheDir
+
+ALL_RULES: tuple[type[Rule], ...] = (
+    AptAssumeYes,
+    AptNoInstallRecommends,
+    AptUpdateWithInstall,
+    AptListsCleanup,
+    PipNoCacheDir,
+    ApkNoCache,
+    AddToCopy,
+    MaintainerToLabel,
+)
+BY_CODE = {rule.code: rule for rule in ALL_RULES}
+
+__all__ = ["ALL_RULES", "BY_CODE", "Finding", "Rule", "RuleContext", "Safety"]

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import re
+
+from ..syntax import Edit
+from .base import Rule, Safety
+
+# Suffixes BuildKit may unpack (hadolint's list plus zstd/lz4); judged case-insensitively to stay strict.
+_ARCHIVE = re.compile(
+    r"\.(tar|z|bz2|gz|lz|lzma|lz4|tz|tb2|tbz|tbz2|tgz|tlz|tpz|txz|xz|zst|tzst|zip|rpm|deb|whl|jar|7z)$",
+    re.IGNORECASE,
+)
+_COPY_FLAGS = frozenset({"chown", "chmod", "link", "exclude"})
+
+
+class AddToCopy(Rule):
+    code = "DF301"
+    name = "add-to-copy"
+    hadolint = ("DL3020",)
+    title = "ADD used to copy local files"
+    safety = Safety.SAFE
+    what = "Replaces ADD with COPY where every source is a local file or directory that ADD would not unpack."
+    why = (
+        "ADD also fetches URLs, clones git repositories and unpacks archives; COPY says plainly that files are "
+        "copied, so a reader (and the next maintainer renaming a file to .tar) gets no surprise."
+    )
+    example = ("ADD requirements.txt /app/", "COPY requirements.txt /app/")
+    fix_safety = (
+        "Safe: never applied to URLs, git sources, `--checksum`/`--keep-git-dir`/`--unpack`, sources with "
+        "variables, archives (by name, and by content where the build context has the file), heredocs or ONBUILD."
+    )
+
+    def check(self, doc, ctx):
+        context = ctx.build_context
+        for ins in doc.instructions:
+            if ins.keyword != "ADD":
+                continue
+            message = "ADD of local files; COPY says what it does"
+            if ins.heredocs:
+                continue
+            reason = _why_not(ins, context)
+            if reason:
+                yield self.finding(ins.line_number, message, reason=reason)
+                continue
+            start, end = ins.keyword_span
+            word = doc.text[start:end]
+            replacement = "copy" if word.islower() else "COPY" if word.isupper() else "Copy"
+            yield self.finding(ins.line_number, message, [Edit(start, end, replacement)])
+
+
+def _why_not(ins, context) -> str | None:
+    extra = {f.name for f in ins.flags} - _COPY_FLAGS
+    if extra:
+        return f"--{sorted(extra)[0]} only exists for ADD"
+    sources = ins.json_args[:-1] if ins.is_json else [w for w, _, _ in ins.words[:-1]]
+    if not sources:
+        return "no source"
+    for source in sources:
+        if "://" in source or source.startswith("git@") or source.endswith(".git") or ".git#" in source:
+            return f"{source} is fetched from the network"
+        if "$" in source:
+            return f"{source} depends on a variable"
+        if _ARCHIVE.search(source.rstrip("/")):
+            return f"{source} looks like an archive that ADD unpacks"
+        if context is not None:
+            matches = context.resolve(source)
+            if matches is None:
+                return f"{source} is outside the build context"
+            for path in matches:
+                if context.is_archive(path):
+                    return f"{source} is an archive that ADD unpacks"
+    return None

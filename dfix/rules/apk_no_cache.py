@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from ..syntax import Edit
+from .base import Rule, Safety
+from ._shell import package_commands, run_scripts
+
+
+class ApkNoCache(Rule):
+    code = "DF106"
+    name = "apk-no-cache"
+    hadolint = ("DL3019",)
+    title = "apk add without --no-cache"
+    safety = Safety.SAFE
+    what = "Adds `--no-cache` to `apk add`."
+    why = "Without it apk keeps the package index and downloaded packages in /var/cache/apk inside the layer."
+    example = ("RUN apk add curl", "RUN apk add --no-cache curl")
+    fix_safety = "Safe: apk fetches a fresh index for the command and installs the same packages."
+
+    def check(self, doc, ctx):
+        for ins, run, script in run_scripts(doc):
+            if run.has_cache_mount("/var/cache/apk", "/etc/apk/cache"):
+                continue
+            for pkg in package_commands(script, "apk", "add"):
+                if pkg.has_option("--no-cache"):
+                    continue
+                yield self.finding(
+                    ins.line_number, "apk add without --no-cache", [Edit.insert(pkg.subcommand.end, " --no-cache")]
+                )

@@ -1,0 +1,74 @@
+"""What every rule is: a code, a hadolint cross-reference, a safety level, its docs, and a check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, ClassVar, Iterator
+
+from ..syntax import Document, Edit
+
+if TYPE_CHECKING:
+    from ..context import BuildContext
+
+
+class Safety(str, Enum):
+    SAFE = "safe"  # cannot change what the image does; applied by --write
+    MIGRATION = "migration"  # dfix's purpose; applied by --write, guarded by the contract check
+    UNSAFE = "unsafe"  # changes the contract knowingly; only with --unsafe-fixes
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    line: int  # 1-based
+    message: str
+    edits: tuple[Edit, ...] = ()
+    reason: str | None = None  # why no fix is offered
+
+    @property
+    def fixable(self) -> bool:
+        return bool(self.edits)
+
+
+@dataclass
+class RuleContext:
+    """What a rule may know besides the document: the build context and user options."""
+
+    build_context: "BuildContext | None" = None
+    options: dict = field(default_factory=dict)
+
+
+class Rule:
+    code: ClassVar[str]
+    name: ClassVar[str]  # kebab-case, used in fixture folders
+    hadolint: ClassVar[tuple[str, ...]] = ()
+    title: ClassVar[str]
+    safety: ClassVar[Safety] = Safety.SAFE
+    what: ClassVar[str]
+    why: ClassVar[str]
+    example: ClassVar[tuple[str, str]]
+    fix_safety: ClassVar[str]
+    # contract facets this rule changes on purpose (the guard compares every other facet)
+    changes: ClassVar[frozenset[str]] = frozenset()
+
+    def check(self, doc: Document, ctx: RuleContext) -> Iterator[Finding]:
+        raise NotImplementedError
+
+    def finding(self, line: int, message: str, edits=(), reason: str | None = None) -> Finding:
+        return Finding(self.code, line, message, tuple(edits), reason)
+
+    @classmethod
+    def docs(cls) -> str:
+        before, after = cls.example
+        refs = ", ".join(cls.hadolint) or "none"
+        return (
+            f"{cls.code} {cls.name}: {cls.title}\n\n"
+            f"hadolint: {refs}    fix safety: {cls.safety.value}\n\n"
+            f"## What it does\n{cls.what}\n\n## Why\n{cls.why}\n\n"
+            f"## Example\n{_indent(before)}\nbecomes\n{_indent(after)}\n\n## Fix safety\n{cls.fix_safety}\n"
+        )
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.splitlines())

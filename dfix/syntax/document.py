@@ -1,0 +1,338 @@
+"""The document model: instructions with byte spans, flags, arguments and stages, over the tokens."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from .arguments import Flag, parse_flags, parse_key_values, parse_mount, split_words
+from .errors import DockerfileSyntaxError
+from .tokenizer import GO_SPACE, LineKind, RawInstruction, Tokens, is_json_form, split_keyword, tokenize_text
+
+
+class Instruction:
+    """One instruction. Offsets named ``*_start``/``*_end`` are source offsets; ``logical`` is BuildKit's view."""
+
+    def __init__(self, doc: Document, index: int, raw: RawInstruction, logical_base: int = 0) -> None:
+        self.doc = doc
+        self.index = index
+        self.raw = raw
+        self._base = logical_base  # > 0 for the instruction inside ONBUILD
+        text = raw.logical[logical_base:]
+        keyword, keyword_end, rest = split_keyword(text)
+        self.keyword_text = keyword
+        self.keyword = keyword.upper()
+        self.keyword_logical = (logical_base + keyword_end - len(keyword), logical_base + keyword_end)
+        self.inner: Instruction | None = None
+        if self.keyword == "ONBUILD" and logical_base == 0:
+            self.inner = Instruction(doc, index, raw, rest)
+            self.flags: list[Flag] = []
+            self.args_logical = rest
+            return
+        args = raw.logical[logical_base + rest:]
+        if self.keyword in _NO_FLAGS:
+            flags, after = [], 0
+        else:
+            flags, after = parse_flags(args)
+        base = logical_base + rest
+        self.flags = [Flag(f.name, f.value, base + f.start, base + f.end) for f in flags]
+        self.args_logical = base + after
+
+    # -- where it is ------------------------------------------------------------------------------
+    @property
+    def first_line(self) -> int:
+        return self.raw.first_line
+
+    @property
+    def last_line(self) -> int:
+        return self.raw.last_line
+
+    @property
+    def line_number(self) -> int:
+        return self.raw.first_line + 1
+
+    @property
+    def start(self) -> int:
+        """Offset of the first line's first character (indentation included)."""
+        return self.doc.lines[self.raw.first_line].start
+
+    @property
+    def stop(self) -> int:
+        """Offset just past the last line's EOL."""
+        return self.doc.lines[self.raw.last_line].stop
+
+    @property
+    def keyword_span(self) -> tuple[int, int]:
+        return self.source_span(*self.keyword_logical)
+
+    def source(self, logical_index: int) -> int:
+        return self.raw.offsets[logical_index]
+
+    def source_span(self, lo: int, hi: int) -> tuple[int, int]:
+        """Source span of logical [lo, hi); hi == lo gives an empty span at lo."""
+        if hi <= lo:
+            point = self.raw.offsets[lo] if lo < len(self.raw.offsets) else self.logical_end_source
+            return point, point
+        return self.raw.offsets[lo], self.raw.offsets[hi - 1] + 1
+
+    @property
+    def logical_end_source(self) -> int:
+        """Source offset just past the last logical character."""
+        offsets = self.raw.offsets
+        return offsets[-1] + 1 if offsets else self.doc.lines[self.raw.first_line].end
+
+    @cached_property
+    def code_lines(self) -> list[int]:
+        kinds = (LineKind.CODE, LineKind.CONT_CODE)
+        return [i for i in range(self.raw.first_line, self.raw.last_line + 1) if self.doc.lines[i].kind in kinds]
+
+    @property
+    def last_code_line(self) -> int:
+        return self.code_lines[-1]
+
+    @property
+    def is_multiline(self) -> bool:
+        return self.raw.first_line != self.raw.last_line
+
+    # -- what it says -----------------------------------------------------------------------------
+    @property
+    def logical(self) -> str:
+        return self.raw.logical
+
+    @property
+    def args(self) -> str:
+        """The arguments after the flags, as BuildKit sees them (trailing space trimmed)."""
+        return self.raw.logical[self.args_logical:].rstrip(GO_SPACE)
+
+    @property
+    def heredocs(self):
+        return self.raw.heredocs
+
+    def flag(self, name: str) -> Flag | None:
+        for f in self.flags:
+            if f.name == name:
+                return f
+        return None
+
+    def flag_values(self, name: str) -> list[str]:
+        return [f.value or "" for f in self.flags if f.name == name]
+
+    @cached_property
+    def mounts(self) -> list[dict[str, str]]:
+        return [parse_mount(value) for value in self.flag_values("mount")]
+
+    def has_cache_mount(self, *targets: str, contains: str | None = None) -> bool:
+        """A cache or tmpfs mount at one of ``targets`` (or below it), or whose target contains ``contains``."""
+        for mount in self.mounts:
+            if mount.get("type") not in ("cache", "tmpfs"):
+                continue
+            target = mount.get("target", "").rstrip("/")
+            if contains and contains in target:
+                return True
+            if any(target == t.rstrip("/") for t in targets):
+                return True
+        return False
+
+    @cached_property
+    def json_args(self) -> list[str] | None:
+        if self.keyword not in _MAYBE_JSON or self.inner is not None:
+            return None
+        args = self.args
+        if not is_json_form(args):
+            return None
+        return json.loads(args.strip(GO_SPACE))
+
+    @property
+    def is_json(self) -> bool:
+        return self.json_args is not None
+
+    @cached_property
+    def words(self) -> list[tuple[str, int, int]]:
+        """Whitespace-delimited argument words with logical offsets."""
+        base = self.args_logical
+        return [(w, base + s, base + e) for w, s, e in split_words(self.raw.logical[base:])]
+
+    def key_values(self) -> list[tuple[str, str]]:
+        return parse_key_values(self.args, self.doc.escape)
+
+    def line_text(self, line_index: int) -> str:
+        line = self.doc.lines[line_index]
+        return self.doc.text[line.start:line.end]
+
+    def __repr__(self) -> str:
+        return f"<Instruction {self.keyword} line {self.line_number}>"
+
+
+_NO_FLAGS = frozenset({"MAINTAINER"})
+_MAYBE_JSON = frozenset({"RUN", "CMD", "ENTRYPOINT", "COPY", "ADD", "VOLUME", "SHELL"})
+
+
+@dataclass
+class Stage:
+    index: int
+    from_instruction: Instruction
+    name: str | None  # lower case, as BuildKit compares stage names
+    base: str  # the image argument as written
+    base_expanded: str  # with global ARG defaults substituted
+    parent: int | None  # index of the stage this one is built on, if any
+    instructions: list[Instruction] = field(default_factory=list)
+
+    @property
+    def body(self) -> list[Instruction]:
+        """The stage's instructions after FROM."""
+        return self.instructions[1:]
+
+
+class Document:
+    """A tokenized Dockerfile. ``render()`` gives back the exact input."""
+
+    def __init__(self, tokens: Tokens) -> None:
+        self.text = tokens.text
+        self.bom = tokens.bom
+        self.lines = tokens.lines
+        self.directives = tokens.directives
+        self.escape = tokens.escape
+        self.instructions = [Instruction(self, i, raw) for i, raw in enumerate(tokens.instructions)]
+
+    def render(self) -> str:
+        return self.text
+
+    @cached_property
+    def eol(self) -> str:
+        """The file's dominant line ending, for any line a fix adds."""
+        crlf = sum(1 for line in self.lines if line.eol == "\r\n")
+        lf = sum(1 for line in self.lines if line.eol == "\n")
+        return "\r\n" if crlf > lf else "\n"
+
+    @cached_property
+    def global_args(self) -> dict[str, str | None]:
+        out: dict[str, str | None] = {}
+        for ins in self.instructions:
+            if ins.keyword == "FROM":
+                break
+            if ins.keyword == "ARG":
+                for word, _, _ in ins.words:
+                    name, eq, value = word.partition("=")
+                    out[name] = _strip_quotes(value) if eq else out.get(name)
+        return out
+
+    @cached_property
+    def stages(self) -> list[Stage]:
+        stages: list[Stage] = []
+        names: dict[str, int] = {}
+        current: Stage | None = None
+        for ins in self.instructions:
+            if ins.keyword == "FROM":
+                words = [w for w, _, _ in ins.words]
+                base = words[0] if words else ""
+                name = words[2].lower() if len(words) >= 3 and words[1].lower() == "as" else None
+                expanded = expand_args(base, self.global_args)
+                parent = names.get(expanded.lower())
+                current = Stage(len(stages), ins, name, base, expanded, parent, [ins])
+                stages.append(current)
+                if name:
+                    names[name] = current.index
+            elif current is not None:
+                current.instructions.append(ins)
+        return stages
+
+    def stage_of(self, ins: Instruction) -> Stage | None:
+        for stage in self.stages:
+            if stage.instructions[0].index <= ins.index <= stage.instructions[-1].index:
+                return stage
+        return None
+
+    def stage_chain(self, stage: Stage) -> list[Stage]:
+        """The stage and the stages it is built on, oldest first."""
+        chain = [stage]
+        while chain[0].parent is not None and chain[0].parent not in [s.index for s in chain]:
+            chain.insert(0, self.stages[chain[0].parent])
+        return chain
+
+    def env_at(self, ins: Instruction) -> dict[str, str]:
+        """ENV values in force at ``ins``, inherited through the stages it is built on."""
+        stage = self.stage_of(ins)
+        env: dict[str, str] = {}
+        if stage is None:
+            return env
+        for link in self.stage_chain(stage):
+            for other in link.body:
+                if link is stage and other.index >= ins.index:
+                    break
+                if other.keyword == "ENV":
+                    env.update(other.key_values())
+        return env
+
+    def descendants(self, stage: Stage) -> list[Stage]:
+        """Stages built (through FROM) on ``stage``, directly or not."""
+        out: list[Stage] = []
+        wanted = {stage.index}
+        for other in self.stages[stage.index + 1:]:
+            if other.parent in wanted:
+                wanted.add(other.index)
+                out.append(other)
+        return out
+
+    def reaches_final(self, stage: Stage) -> bool:
+        """Whether this stage's filesystem is part of the final image (the final stage or one it is built on)."""
+        final = self.final_stage
+        return final is not None and stage in self.stage_chain(final)
+
+    @property
+    def final_stage(self) -> Stage | None:
+        return self.stages[-1] if self.stages else None
+
+    def line_index_at(self, offset: int) -> int:
+        lo, hi = 0, len(self.lines) - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self.lines[mid].start <= offset:
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo
+
+
+def _strip_quotes(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1]
+    return value
+
+
+_VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
+
+
+def expand_args(value: str, args: dict[str, str | None]) -> str:
+    """Substitute ``$NAME``, ``${NAME}``, ``${NAME:-default}`` and ``${NAME:+alt}`` with ARG defaults."""
+
+    def sub(match: re.Match[str]) -> str:
+        name = match.group(1) or match.group(4)
+        current = args.get(name)
+        op, word = match.group(2), match.group(3)
+        if op in (":-", "-"):
+            return current if current else (word or "")
+        if op in (":+", "+"):
+            return (word or "") if current else ""
+        return current or ""
+
+    return _VAR.sub(sub, value)
+
+
+def tokenize(data: str | bytes) -> Document:
+    """Tokenize a Dockerfile; bytes must be UTF-8 (a BOM is kept)."""
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise DockerfileSyntaxError(f"not UTF-8 text (byte {err.start})") from None
+    return Document(tokenize_text(data))
+
+
+_NETWORK_SOURCE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://|^git@")
+
+
+def add_source_is_remote(source: str) -> bool:
+    """A URL or git source, which ADD fetches instead of copying from the context."""
+    return bool(_NETWORK_SOURCE.match(source)) or source.endswith(".git") or ".git#" in source

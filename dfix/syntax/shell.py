@@ -1,0 +1,227 @@
+"""The shell text of a RUN, read with tree-sitter-bash over the masked source so offsets are source offsets.
+
+The masked region is the raw source from the first shell character to the end of the last code line,
+with every byte BuildKit drops (comment and empty lines inside the continuation, each escape character,
+the whitespace after it, each EOL) replaced by a space of the same length.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from .document import Document, Instruction
+
+_PARSER = None
+_LITERAL_ESCAPES_IN_DQ = '"\\$`\n'
+NON_POSIX_SHELLS = ("powershell", "pwsh", "cmd")
+WINDOWS_BASES = ("windows", "servercore", "nanoserver")
+
+
+def _parser():
+    global _PARSER
+    if _PARSER is None:
+        import tree_sitter_bash
+        from tree_sitter import Language, Parser
+
+        _PARSER = Parser(Language(tree_sitter_bash.language()))
+    return _PARSER
+
+
+@dataclass(slots=True)
+class Word:
+    value: str | None  # the literal value, None when it expands something at run time
+    start: int  # source offsets
+    end: int
+
+
+@dataclass(slots=True)
+class Command:
+    words: list[Word]
+    start: int
+    end: int
+    assignments: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str | None:
+        """The program's base name (``/usr/bin/pip3`` -> ``pip3``)."""
+        if not self.words or self.words[0].value is None:
+            return None
+        return os.path.basename(self.words[0].value)
+
+    @property
+    def argv(self) -> list[str | None]:
+        return [w.value for w in self.words]
+
+
+@dataclass(slots=True)
+class Script:
+    """The commands of one RUN; ``ok`` is False when the text could not be read as POSIX shell."""
+
+    ok: bool
+    commands: list[Command] = field(default_factory=list)
+    start: int = 0  # source offset of the first top-level statement
+    end: int = 0  # source offset just past the last top-level statement (comments excluded)
+    operators: frozenset[str] = frozenset()  # separators between top-level statements
+    last_statement_type: str = ""
+
+
+def script_of(doc: Document, ins: Instruction) -> Script:
+    """The parsed shell of a RUN (cached per document)."""
+    cache = doc.__dict__.setdefault("_shell_cache", {})
+    key = ins.index if ins.inner is None else -ins.index - 1
+    if key not in cache:
+        cache[key] = _read(doc, ins)
+    return cache[key]
+
+
+def is_posix_shell(doc: Document, ins: Instruction) -> bool:
+    """False where the escape is a backtick, SHELL names a non-POSIX shell, or the base is Windows."""
+    if doc.escape != "\\":
+        return False
+    stage = doc.stage_of(ins)
+    if stage is None:
+        return True
+    for link in doc.stage_chain(stage):
+        if any(marker in link.base_expanded.lower() for marker in WINDOWS_BASES):
+            return False
+    shell: list[str] | None = None
+    for link in doc.stage_chain(stage):
+        for other in link.instructions:
+            if other.index >= ins.index and link is stage:
+                break
+            if other.keyword == "SHELL" and other.json_args:
+                shell = other.json_args
+    if shell:
+        program = os.path.basename(shell[0]).lower().removesuffix(".exe")
+        if program in NON_POSIX_SHELLS:
+            return False
+    return True
+
+
+def _read(doc: Document, ins: Instruction) -> Script:
+    target = ins.inner or ins
+    if target.keyword != "RUN" or target.is_json or ins.heredocs or not is_posix_shell(doc, ins):
+        return Script(ok=False)
+    offsets = ins.raw.offsets
+    lo = target.args_logical
+    if lo >= len(offsets):
+        return Script(ok=False)
+    region_start = offsets[lo]
+    region_end = offsets[-1] + 1
+    masked = [" "] * (region_end - region_start)
+    text = doc.text
+    for src in offsets[lo:]:
+        masked[src - region_start] = text[src]
+    source = "".join(masked)
+    data = source.encode("utf-8")
+    if len(data) == len(source):
+        def to_source(byte: int) -> int:
+            return region_start + byte
+    else:
+        char_of_byte = [0] * (len(data) + 1)
+        pos = 0
+        for index, ch in enumerate(source):
+            width = len(ch.encode("utf-8"))
+            for k in range(width):
+                char_of_byte[pos + k] = index
+            pos += width
+        char_of_byte[len(data)] = len(source)
+
+        def to_source(byte: int) -> int:
+            return region_start + char_of_byte[byte]
+
+    tree = _parser().parse(data)
+    root = tree.root_node
+    if root.has_error:
+        return Script(ok=False)
+    commands: list[Command] = []
+    _collect(root, data, to_source, commands)
+    statements = [c for c in root.named_children if c.type != "comment"]
+    operators = frozenset(
+        data[c.start_byte:c.end_byte].decode() for c in root.children if not c.is_named
+    )
+    if not statements:
+        return Script(ok=True, commands=commands, start=region_start, end=region_start)
+    # newlines separate top-level statements without an operator token
+    if len(statements) > 1 and not operators:
+        operators = frozenset({"\n"})
+    last = statements[-1]
+    return Script(
+        ok=True,
+        commands=commands,
+        start=to_source(statements[0].start_byte),
+        end=to_source(last.end_byte),
+        operators=operators,
+        last_statement_type=last.type,
+    )
+
+
+def _collect(node, data: bytes, to_source, out: list[Command]) -> None:
+    if node.type == "command":
+        words: list[Word] = []
+        assignments: dict[str, str | None] = {}
+        for child in node.named_children:
+            if child.type == "variable_assignment":
+                name = child.child_by_field_name("name")
+                value = child.child_by_field_name("value")
+                if name is not None:
+                    key = data[name.start_byte:name.end_byte].decode()
+                    assignments[key] = _literal(value, data) if value is not None else ""
+            elif child.type == "command_name":
+                inner = child.named_children[0] if child.named_children else child
+                words.append(Word(_literal(inner, data), to_source(child.start_byte), to_source(child.end_byte)))
+            elif child.type in _REDIRECTS or child.type == "comment":
+                continue
+            else:
+                words.append(Word(_literal(child, data), to_source(child.start_byte), to_source(child.end_byte)))
+        out.append(Command(words, to_source(node.start_byte), to_source(node.end_byte), assignments))
+    for child in node.named_children:
+        if child.type == "command":
+            _collect(child, data, to_source, out)
+        elif child.type not in ("word", "string", "raw_string", "concatenation"):
+            _collect(child, data, to_source, out)
+
+
+_REDIRECTS = frozenset({"file_redirect", "heredoc_redirect", "herestring_redirect"})
+
+
+def _literal(node, data: bytes) -> str | None:
+    kind = node.type
+    raw = data[node.start_byte:node.end_byte].decode("utf-8")
+    if kind in ("word", "number"):
+        if "$" in raw or "`" in raw or any(ch in raw for ch in "*?["):
+            return raw if not ("$" in raw or "`" in raw) else None
+        return _unescape(raw)
+    if kind == "raw_string":
+        return raw[1:-1]
+    if kind == "string":
+        if any(c.type not in ("string_content", '"') for c in node.children):
+            return None
+        return _unescape_double(raw[1:-1])
+    if kind == "concatenation":
+        parts = [_literal(c, data) for c in node.children]
+        return None if any(p is None for p in parts) else "".join(parts)  # type: ignore[arg-type]
+    return None
+
+
+def _unescape(raw: str) -> str:
+    out = []
+    i = 0
+    while i < len(raw):
+        if raw[i] == "\\" and i + 1 < len(raw):
+            i += 1
+        out.append(raw[i])
+        i += 1
+    return "".join(out)
+
+
+def _unescape_double(raw: str) -> str:
+    out = []
+    i = 0
+    while i < len(raw):
+        if raw[i] == "\\" and i + 1 < len(raw) and raw[i + 1] in _LITERAL_ESCAPES_IN_DQ:
+            i += 1
+        out.append(raw[i])
+        i += 1
+    return "".join(out)

@@ -1,0 +1,390 @@
+"""Lossless tokenizer that follows BuildKit's line rules (frontend/dockerfile/parser).
+
+Every physical line keeps its offset and EOL, so rendering is the identity and every edit is a splice
+on the original text. The grouping of lines into instructions copies BuildKit's ``Parse`` loop:
+directives at the top, the escape character, continuations (not after an escaped escape), comment and
+empty lines skipped inside a continuation, heredoc bodies after the logical line, CRLF, a BOM.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+
+from .errors import DockerfileSyntaxError
+
+# Go's unicode.IsSpace, which BuildKit uses to trim; Python's str.isspace also counts \x1c-\x1f.
+GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+BOM = "\ufeff"
+
+_DIRECTIVE = re.compile(r"^#[\t\n\f\r ]*([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\t\n\f\r ]*$")
+KNOWN_DIRECTIVES = frozenset({"syntax", "escape", "check"})
+_CONTINUATION = {
+    "\\": re.compile(r"([^\\])\\[ \t]*$|^\\[ \t]*$"),
+    "`": re.compile(r"([^`])`[ \t]*$|^`[ \t]*$"),
+}
+_HEREDOC_WORD = re.compile(r"^(\d*)<<(-?)([^<]*)$")
+_SPLIT_SPACE = "\t\v\f\r "  # BuildKit reWhitespace
+HEREDOC_INSTRUCTIONS = frozenset({"RUN", "COPY", "ADD"})
+
+
+class LineKind(Enum):
+    DIRECTIVE = "directive"
+    COMMENT = "comment"
+    BLANK = "blank"
+    CODE = "code"  # first line of an instruction
+    CONT_CODE = "cont-code"  # a later line of the instruction's logical line
+    CONT_COMMENT = "cont-comment"  # skipped by BuildKit inside a continuation
+    CONT_BLANK = "cont-blank"  # skipped by BuildKit inside a continuation
+    HEREDOC_BODY = "heredoc-body"
+    HEREDOC_END = "heredoc-end"
+
+
+@dataclass(slots=True)
+class Line:
+    start: int  # offset of the first character (after the BOM on the first line)
+    end: int  # offset just past the content, before the EOL
+    eol: str  # "\n", "\r\n" or "" (last line without a final newline)
+    kind: LineKind = LineKind.BLANK
+    instruction: int = -1  # index of the owning instruction, -1 for top-level comments/blanks
+
+    @property
+    def stop(self) -> int:
+        """Offset just past the EOL."""
+        return self.end + len(self.eol)
+
+
+@dataclass(slots=True)
+class Directive:
+    name: str  # lower case
+    value: str
+    line: int
+
+
+@dataclass(slots=True)
+class Heredoc:
+    name: str
+    chomp: bool  # <<- strips leading tabs
+    expand: bool  # unquoted name: the body is expanded
+    fd: int | None
+    marker: tuple[int, int]  # logical offsets of the <<WORD marker
+    body_lines: range  # physical line indices of the body
+    end_line: int  # physical line index of the terminator
+
+
+@dataclass(slots=True)
+class RawInstruction:
+    """One instruction as BuildKit groups it: its lines and its joined logical line."""
+
+    first_line: int
+    last_line: int
+    logical: str  # what BuildKit sees, after trimming and joining continuations
+    offsets: list[int]  # source offset of each logical character
+    heredocs: list[Heredoc] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Tokens:
+    text: str
+    bom: bool
+    lines: list[Line]
+    directives: list[Directive]
+    escape: str
+    instructions: list[RawInstruction]
+
+
+def split_lines(text: str, start: int = 0) -> list[Line]:
+    """Split on "\\n" only, as Go's bufio.ScanLines does; a lone "\\r" is not a line break."""
+    lines: list[Line] = []
+    pos = start
+    size = len(text)
+    while pos < size:
+        nl = text.find("\n", pos)
+        if nl == -1:
+            lines.append(Line(pos, size, ""))
+            break
+        if nl > pos and text[nl - 1] == "\r":
+            lines.append(Line(pos, nl - 1, "\r\n"))
+        else:
+            lines.append(Line(pos, nl, "\n"))
+        pos = nl + 1
+    return lines
+
+
+def _logic_end(text: str, line: Line) -> int:
+    """BuildKit's trimNewline strips every trailing CR/LF, so "x\\r\\r\\n" reads as "x"."""
+    end = line.end
+    while end > line.start and text[end - 1] == "\r":
+        end -= 1
+    return end
+
+
+def _is_comment(text: str, start: int, end: int) -> bool:
+    i = start
+    while i < end and text[i] in GO_SPACE:
+        i += 1
+    return i < end and text[i] == "#"
+
+
+def _is_blank(text: str, start: int, end: int) -> bool:
+    for i in range(start, end):
+        if text[i] not in GO_SPACE:
+            return False
+    return True
+
+
+class _DirectiveParser:
+    def __init__(self) -> None:
+        self.done = False
+        self.escape = "\\"
+        self.found: list[Directive] = []
+
+    def feed(self, line_text: str, index: int) -> bool:
+        """Feed a line with leading whitespace trimmed; returns True when it was a directive."""
+        if self.done:
+            return False
+        match = _DIRECTIVE.match(line_text)
+        if not match:
+            self.done = True
+            return False
+        name = match.group(1).lower()
+        if name not in KNOWN_DIRECTIVES:
+            self.done = True
+            return False
+        if any(d.name == name for d in self.found):
+            raise DockerfileSyntaxError(f"only one {name} parser directive can be used", index + 1)
+        value = match.group(2)
+        if name == "escape":
+            if value not in ("\\", "`"):
+                raise DockerfileSyntaxError(f"invalid escape token {value!r} does not match ` or \\", index + 1)
+            self.escape = value
+        self.found.append(Directive(name, value, index))
+        return True
+
+
+def tokenize_text(text: str) -> Tokens:
+    bom = text.startswith(BOM)
+    lines = split_lines(text, 1 if bom else 0)
+    if bom and not lines:
+        lines = [Line(1, 1, "")]
+    directives = _DirectiveParser()
+    instructions: list[RawInstruction] = []
+    n = len(lines)
+    i = 0
+    while i < n:
+        line = lines[i]
+        end = _logic_end(text, line)
+        start = line.start
+        while start < end and text[start] in GO_SPACE:
+            start += 1
+        if directives.feed(text[start:end], i):
+            line.kind = LineKind.DIRECTIVE
+            i += 1
+            continue
+        if start < end and text[start] == "#":
+            line.kind = LineKind.COMMENT
+            i += 1
+            continue
+        if start == end:
+            line.kind = LineKind.BLANK
+            i += 1
+            continue
+
+        continuation = _CONTINUATION[directives.escape]
+        first = i
+        logical_parts: list[str] = []
+        offsets: list[int] = []
+        piece_end, done = _trim_continuation(text, start, end, continuation)
+        logical_parts.append(text[start:piece_end])
+        offsets.extend(range(start, piece_end))
+        line.kind = LineKind.CODE
+        while not done and i + 1 < n:
+            i += 1
+            cont = lines[i]
+            cend = _logic_end(text, cont)
+            if _is_comment(text, cont.start, cend):
+                cont.kind = LineKind.CONT_COMMENT
+                continue
+            if _is_blank(text, cont.start, cend):
+                cont.kind = LineKind.CONT_BLANK
+                continue
+            cont.kind = LineKind.CONT_CODE
+            piece_end, done = _trim_continuation(text, cont.start, cend, continuation)
+            logical_parts.append(text[cont.start:piece_end])
+            offsets.extend(range(cont.start, piece_end))
+        logical = "".join(logical_parts)
+        raw = RawInstruction(first, i, logical, offsets)
+        if _can_contain_heredoc(logical):
+            for doc in _heredoc_markers(logical):
+                body_start = i + 1
+                terminated = False
+                while i + 1 < n:
+                    i += 1
+                    body = lines[i]
+                    candidate = text[body.start:_logic_end(text, body)]
+                    if doc.chomp:
+                        candidate = candidate.lstrip("\t")
+                    if candidate == doc.name:
+                        body.kind = LineKind.HEREDOC_END
+                        terminated = True
+                        break
+                    body.kind = LineKind.HEREDOC_BODY
+                if not terminated:
+                    raise DockerfileSyntaxError("unterminated heredoc", first + 1)
+                doc.body_lines = range(body_start, i)
+                doc.end_line = i
+                raw.heredocs.append(doc)
+            raw.last_line = i
+        for k in range(first, i + 1):
+            lines[k].instruction = len(instructions)
+        instructions.append(raw)
+        i += 1
+    return Tokens(text, bom, lines, directives.found, directives.escape, instructions)
+
+
+def _trim_continuation(text: str, start: int, end: int, regex: re.Pattern[str]) -> tuple[int, bool]:
+    """Return (end of the kept piece, is-end-of-instruction) for one code line."""
+    segment = text[start:end]
+    match = regex.search(segment)
+    if match is None:
+        return end, True
+    kept = match.group(1)
+    return start + match.start() + (len(kept) if kept else 0), False
+
+
+def split_keyword(logical: str) -> tuple[str, int, int]:
+    """The keyword as written, where it ends and where its arguments start (BuildKit splitCommand)."""
+    size = len(logical)
+    i = 0
+    while i < size and logical[i] in GO_SPACE:
+        i += 1
+    k = i
+    while k < size and logical[k] not in _SPLIT_SPACE:
+        k += 1
+    rest = k
+    while rest < size and logical[rest] in _SPLIT_SPACE:
+        rest += 1
+    return logical[i:k], k, rest
+
+
+def _can_contain_heredoc(logical: str) -> bool:
+    keyword, _, rest = split_keyword(logical)
+    keyword = keyword.upper()
+    if keyword == "ONBUILD":
+        inner = logical[rest:]
+        keyword, _, inner_rest = split_keyword(inner)
+        keyword = keyword.upper()
+        rest += inner_rest
+    if keyword not in HEREDOC_INSTRUCTIONS:
+        return False
+    return not is_json_form(_skip_flags_text(logical[rest:]))
+
+
+def _skip_flags_text(args: str) -> str:
+    from .arguments import parse_flags
+
+    _, rest = parse_flags(args)
+    return args[rest:]
+
+
+def is_json_form(args: str) -> bool:
+    """BuildKit's parseMaybeJSON: a JSON array of strings, else shell form."""
+    stripped = args.lstrip(GO_SPACE)
+    if not stripped.startswith("["):
+        return False
+    try:
+        value = json.loads(stripped.rstrip(GO_SPACE))
+    except ValueError:
+        return False
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def shell_words(line: str) -> list[tuple[str, int, int]]:
+    """Words of a line with quotes kept, as BuildKit's lexer splits them in raw mode."""
+    words: list[tuple[str, int, int]] = []
+    i = 0
+    size = len(line)
+    while i < size:
+        while i < size and line[i] in " \t\r\n\v\f":
+            i += 1
+        if i >= size:
+            break
+        start = i
+        quote = ""
+        while i < size:
+            ch = line[i]
+            if quote:
+                if ch == "\\" and quote == '"' and i + 1 < size:
+                    i += 2
+                    continue
+                if ch == quote:
+                    quote = ""
+                i += 1
+                continue
+            if ch in " \t\r\n\v\f":
+                break
+            if ch == "\\" and i + 1 < size:
+                i += 2
+                continue
+            if ch in "'\"":
+                quote = ch
+            i += 1
+        words.append((line[start:i], start, i))
+    return words
+
+
+def unquote_word(word: str) -> str:
+    """Remove shell quoting and backslash escapes from one word."""
+    out: list[str] = []
+    i = 0
+    quote = ""
+    while i < len(word):
+        ch = word[i]
+        if quote == "'":
+            if ch == "'":
+                quote = ""
+            else:
+                out.append(ch)
+        elif quote == '"':
+            if ch == '"':
+                quote = ""
+            elif ch == "\\" and i + 1 < len(word) and word[i + 1] in '"\\$`':
+                i += 1
+                out.append(word[i])
+            else:
+                out.append(ch)
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "\\" and i + 1 < len(word):
+            i += 1
+            out.append(word[i])
+        else:
+            out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _heredoc_markers(logical: str) -> list[Heredoc]:
+    docs: list[Heredoc] = []
+    for word, start, end in shell_words(logical):
+        match = _HEREDOC_WORD.match(word)
+        if not match or not match.group(3):
+            continue
+        fd, chomp, rest = match.groups()
+        name = unquote_word(rest)
+        if not name:
+            continue
+        docs.append(
+            Heredoc(
+                name=name,
+                chomp=chomp == "-",
+                expand=name == rest,
+                fd=int(fd) if fd else None,
+                marker=(start, end),
+                body_lines=range(0),
+                end_line=-1,
+            )
+        )
+    return docs
