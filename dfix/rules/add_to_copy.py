@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 
 from ..syntax import Edit
+from ..syntax.document import add_source_is_remote
 from .base import Rule, Safety
 
 # Suffixes BuildKit may unpack (hadolint's list plus zstd/lz4); judged case-insensitively to stay strict.
@@ -38,7 +39,9 @@ class AddToCopy(Rule):
             message = "ADD of local files; COPY says what it does"
             if ins.heredocs:
                 continue
-            reason = _why_not(ins, context)
+            if not _is_local_copy(ins):
+                continue  # URLs, git sources, archives: ADD is the right instruction
+            reason = _unproven(ins, context)
             if reason:
                 yield self.finding(ins.line_number, message, reason=reason)
                 continue
@@ -48,25 +51,30 @@ class AddToCopy(Rule):
             yield self.finding(ins.line_number, message, [Edit(start, end, replacement)])
 
 
-def _why_not(ins, context) -> str | None:
-    extra = {f.name for f in ins.flags} - _COPY_FLAGS
-    if extra:
-        return f"--{sorted(extra)[0]} only exists for ADD"
-    sources = ins.json_args[:-1] if ins.is_json else [w for w, _, _ in ins.words[:-1]]
-    if not sources:
-        return "no source"
-    for source in sources:
-        if "://" in source or source.startswith("git@") or source.endswith(".git") or ".git#" in source:
-            return f"{source} is fetched from the network"
+def _sources(ins) -> list[str]:
+    return ins.json_args[:-1] if ins.is_json else [w for w, _, _ in ins.words[:-1]]
+
+
+def _is_local_copy(ins) -> bool:
+    """ADD that merely copies: no ADD-only flag, no remote source, nothing named like an archive."""
+    if {f.name for f in ins.flags} - _COPY_FLAGS:
+        return False
+    sources = _sources(ins)
+    return bool(sources) and not any(
+        add_source_is_remote(s) or _ARCHIVE.search(s.rstrip("/")) for s in sources
+    )
+
+
+def _unproven(ins, context) -> str | None:
+    for source in _sources(ins):
         if "$" in source:
-            return f"{source} depends on a variable"
-        if _ARCHIVE.search(source.rstrip("/")):
-            return f"{source} looks like an archive that ADD unpacks"
-        if context is not None:
-            matches = context.resolve(source)
-            if matches is None:
-                return f"{source} is outside the build context"
-            for path in matches:
-                if context.is_archive(path):
-                    return f"{source} is an archive that ADD unpacks"
+            return f"{source} depends on a variable, so it may name an archive or a URL"
+        if context is None:
+            continue
+        matches = context.resolve(source)
+        if matches is None:
+            return f"{source} is outside the build context"
+        for path in matches:
+            if context.is_archive(path):
+                return f"{source} is an archive that ADD unpacks"
     return None

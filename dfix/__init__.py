@@ -1,0 +1,3 @@
+"""dfix: a Dockerfile auto-fixer that never breaks the build."""
+
+__version__ = "0.1.0"

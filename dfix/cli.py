@@ -1,0 +1,123 @@
+"""The command line. `dfix [PATH ...]` fixes; `dfix rules` and `dfix explain CODE` describe the rules.
+
+Subcommand names win over paths of the same name (as with git): `dfix ./rules` reaches a directory
+called `rules`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from . import __version__
+
+SUBCOMMANDS = ("rules", "explain")
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def _split_codes(values: Optional[List[str]]) -> Optional[frozenset[str]]:
+    if not values:
+        return None
+    return frozenset(code.strip().upper() for value in values for code in value.split(",") if code.strip())
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"dfix {__version__}")
+        raise typer.Exit()
+
+
+fix_app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
+
+
+@fix_app.command(context_settings={"help_option_names": ["-h", "--help"]})
+def fix(
+    paths: List[Path] = typer.Argument(None, help="Dockerfiles or directories to search (default: .)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show the diff, write nothing (the default)."),
+    write: bool = typer.Option(False, "--write", "-w", help="Apply the fixes (atomic replace, file mode kept)."),
+    check: bool = typer.Option(False, "--check", help="Exit 1 when any change would be made."),
+    select: Optional[List[str]] = typer.Option(None, "--select", help="Only these codes or prefixes (DF1, DL3015)."),
+    ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Skip these codes or prefixes."),
+    unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes", help="Also apply fixes marked unsafe."),
+    output_format: Format = typer.Option(Format.text, "--format", help="text or json."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only errors (and the diff with --dry-run)."),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Files processed in parallel."),
+    no_oracle: bool = typer.Option(False, "--no-buildkit-check", help="Skip the BuildKit parser guard."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    """Fix Dockerfiles: apt/pip/apk hygiene, ADD->COPY, MAINTAINER->LABEL, guarded by BuildKit's parser."""
+    from .engine import Options
+    from .runner import run
+
+    if sum((dry_run, write, check)) > 1:
+        typer.echo("dfix: error: choose one of --dry-run, --write, --check", err=True)
+        raise typer.Exit(2)
+    options = Options(
+        select=_split_codes(select),
+        ignore=_split_codes(ignore) or frozenset(),
+        unsafe_fixes=unsafe_fixes,
+        use_oracle=not no_oracle,
+    )
+    mode = "write" if write else "check" if check else "dry-run"
+    code = run(paths or [Path(".")], options, mode, output_format.value, quiet, jobs)
+    raise typer.Exit(code)
+
+
+tools_app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False, no_args_is_help=True)
+
+
+@tools_app.command("rules")
+def list_rules(output_format: Format = typer.Option(Format.text, "--format")) -> None:
+    """List the rule catalogue."""
+    from .rules import ALL_RULES
+
+    if output_format is Format.json:
+        typer.echo(json.dumps([_rule_json(r) for r in ALL_RULES], indent=2))
+        return
+    width = max(len(r.name) for r in ALL_RULES)
+    for rule in ALL_RULES:
+        refs = ",".join(rule.hadolint) or "-"
+        typer.echo(f"{rule.code}  {rule.name:<{width}}  {rule.safety.value:<9}  {refs:<8}  {rule.title}")
+
+
+@tools_app.command("explain")
+def explain(code: str = typer.Argument(..., help="A dfix code (DF101), rule name, or hadolint code (DL3015).")) -> None:
+    """Print a rule's documentation: what, why, example, fix safety."""
+    from .rules import ALL_RULES
+
+    wanted = code.strip()
+    for rule in ALL_RULES:
+        if wanted.upper() == rule.code or wanted == rule.name or wanted.upper() in rule.hadolint:
+            typer.echo(rule.docs())
+            return
+    typer.echo(f"dfix: error: no rule {code!r} (see `dfix rules`)", err=True)
+    raise typer.Exit(2)
+
+
+def _rule_json(rule) -> dict:
+    return {
+        "code": rule.code, "name": rule.name, "hadolint": list(rule.hadolint), "safety": rule.safety.value,
+        "title": rule.title, "what": rule.what, "why": rule.why, "fix_safety": rule.fix_safety,
+        "example": {"before": rule.example[0], "after": rule.example[1]},
+    }
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    first = next((a for a in args if not a.startswith("-")), None)
+    app = tools_app if first in SUBCOMMANDS and args and args[0] == first else fix_app
+    app(args=args, prog_name="dfix", standalone_mode=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,133 @@
+"""Finding Dockerfiles, reading them strictly and writing them atomically."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache"})
+_PATTERNS = ("Dockerfile", "Dockerfile.*", "*.Dockerfile", "Containerfile", "Containerfile.*")
+
+
+def is_dockerfile_name(name: str) -> bool:
+    if name.endswith(".dockerignore"):
+        return False
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in _PATTERNS)
+
+
+class InputError(Exception):
+    """A path that cannot be processed; the message is one line."""
+
+
+def discover(paths: list[Path]) -> Iterator[Path | InputError]:
+    """Dockerfiles under the given paths, in a stable order; errors are yielded, not raised."""
+    seen: set[Path] = set()
+    for root in paths:
+        if root.is_symlink() and not root.exists():
+            yield InputError(f"{root}: dangling symlink")
+            continue
+        if not root.exists():
+            yield InputError(f"{root}: no such file or directory")
+            continue
+        if root.is_dir() and not is_dockerfile_name(root.name):
+            for found in _walk(root):
+                key = found if isinstance(found, InputError) else found.absolute()
+                if isinstance(found, InputError) or key not in seen:
+                    if not isinstance(found, InputError):
+                        seen.add(key)
+                    yield found
+            continue
+        if root.is_dir():
+            yield InputError(f"{root}: is a directory, not a Dockerfile")
+            continue
+        if root.absolute() not in seen:
+            seen.add(root.absolute())
+            yield root
+
+
+def _walk(top: Path) -> Iterator[Path | InputError]:
+    ignores: list[tuple[str, object]] = []
+    for dirpath, dirnames, filenames in os.walk(top):
+        spec = _gitignore(dirpath)
+        ignores = [(d, s) for d, s in ignores if dirpath == d or dirpath.startswith(d.rstrip(os.sep) + os.sep)]
+        if spec is not None:
+            ignores.append((dirpath, spec))
+        kept = []
+        for name in sorted(dirnames):
+            full = os.path.join(dirpath, name)
+            if name in SKIP_DIRS or _ignored(full, True, ignores):
+                continue
+            if is_dockerfile_name(name):
+                yield InputError(f"{full}: is a directory, not a Dockerfile")
+                continue
+            kept.append(name)
+        dirnames[:] = kept
+        for name in sorted(filenames):
+            if not is_dockerfile_name(name):
+                continue
+            full = os.path.join(dirpath, name)
+            if _ignored(full, False, ignores):
+                continue
+            if os.path.islink(full) and not os.path.exists(full):
+                yield InputError(f"{full}: dangling symlink")
+                continue
+            yield Path(full)
+
+
+def _gitignore(directory: str):
+    path = os.path.join(directory, ".gitignore")
+    if not os.path.isfile(path):
+        return None
+    import pathspec  # lazy: only when a repository has ignore files
+
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        return pathspec.GitIgnoreSpec.from_lines(handle)
+
+
+def _ignored(full: str, is_dir: bool, ignores) -> bool:
+    for base, spec in ignores:
+        rel = os.path.relpath(full, base).replace(os.sep, "/")
+        if spec.match_file(rel + ("/" if is_dir else "")):
+            return True
+    return False
+
+
+def read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, not a Dockerfile") from None
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise InputError(f"{path}: dangling symlink") from None
+        raise InputError(f"{path}: no such file") from None
+    except OSError as err:
+        raise InputError(f"{path}: cannot read: {err.strerror or err}") from None
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write through a temp file in the same directory and os.replace, keeping mode (and owner when allowed)."""
+    target = path.resolve()
+    info = target.stat()
+    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".dfix-tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, info.st_mode & 0o7777)
+        if hasattr(os, "chown"):
+            try:
+                os.chown(temp, info.st_uid, info.st_gid)
+            except PermissionError:
+                pass
+        os.replace(temp, target)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except FileNotFoundError:
+            pass
+        raise

@@ -1,0 +1,1 @@
+"""Reports: unified diffs (plain or colored), findings as text or JSON."""
