@@ -101,8 +101,10 @@ def is_posix_shell(doc: Document, ins: Instruction) -> bool:
 
 def _read(doc: Document, ins: Instruction) -> Script:
     target = ins.inner or ins
-    if target.keyword != "RUN" or target.is_json or ins.heredocs or not is_posix_shell(doc, ins):
+    if target.keyword != "RUN" or target.is_json or not is_posix_shell(doc, ins):
         return Script(ok=False)
+    if ins.heredocs:
+        return _read_heredoc_script(doc, ins, target)
     offsets = ins.raw.offsets
     lo = target.args_logical
     if lo >= len(offsets):
@@ -113,7 +115,25 @@ def _read(doc: Document, ins: Instruction) -> Script:
     text = doc.text
     for src in offsets[lo:]:
         masked[src - region_start] = text[src]
-    source = "".join(masked)
+    return _parse_region(region_start, "".join(masked))
+
+
+def _read_heredoc_script(doc: Document, ins: Instruction, target: Instruction) -> Script:
+    """`RUN <<EOF` with nothing else: the body is the script the default shell runs."""
+    if len(ins.heredocs) != 1 or target.args != target.raw.logical[slice(*ins.heredocs[0].marker)].strip():
+        return Script(ok=False)
+    body = ins.heredocs[0].body_lines
+    if not body:
+        return Script(ok=False)
+    lines = doc.lines
+    region_start = lines[body.start].start
+    region_end = lines[body.stop - 1].end
+    # CRs before the newline are not shell text; a space of the same length keeps offsets exact
+    source = doc.text[region_start:region_end].replace("\r\n", " \n")
+    return _parse_region(region_start, source)
+
+
+def _parse_region(region_start: int, source: str) -> Script:
     data = source.encode("utf-8")
     if len(data) == len(source):
         def to_source(byte: int) -> int:

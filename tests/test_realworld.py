@@ -1,0 +1,177 @@
+"""dfix over the real-world corpus (fixtures/realworld): no crash, every output parses with BuildKit,
+a second run is a no-op, line endings/BOM/final newline kept, the contract kept as BuildKit reads it,
+and hadolint's warnings for the fixed rules gone wherever the rule applies."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from dfix.context import BuildContext
+from dfix.engine import Options, fix_text
+
+from .conftest import FIXTURES
+
+CORPUS = sorted((FIXTURES / "realworld").glob("*.Dockerfile"))
+FIXED_CODES = {"DL3015", "DL3014", "DL3009", "DL3042", "DL3019", "DL3020", "DL4000"}
+HYGIENE_WORDS = {"-y", "--no-install-recommends", "--no-cache-dir", "--no-cache"}
+
+
+@pytest.fixture(scope="module")
+def results():
+    out = {}
+    for path in CORPUS:
+        text = path.read_bytes().decode("utf-8")
+        out[path.name] = (text, fix_text(text, str(path), Options(), context=BuildContext(path.parent)))
+    return out
+
+
+def test_corpus_is_broad():
+    assert len(CORPUS) >= 60
+    raw = [p.read_bytes() for p in CORPUS]
+    assert sum(b"\r\n" in b for b in raw) >= 3
+    assert sum(b.startswith(b"\xef\xbb\xbf") for b in raw) >= 1
+    assert sum(b.startswith(b"# escape=`") for b in raw) >= 2
+    assert sum(b"<<EOF" in b for b in raw) >= 5
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=[p.name for p in CORPUS])
+def test_fix_is_exact_and_idempotent(path, results, buildkit):
+    text, result = results[path.name]
+    assert result.error is None
+    assert result.withheld is None, result.withheld
+    fixed = result.fixed
+    buildkit.parse_string(fixed)
+    again = fix_text(fixed, str(path), Options(), context=BuildContext(path.parent))
+    assert again.fixed == fixed
+    assert fixed.startswith("\ufeff") == text.startswith("\ufeff")
+    assert fixed.endswith("\n") == text.endswith("\n")
+    if "\r\n" in text and not re.search(r"(?<!\r)\n", text):
+        assert not re.search(r"(?<!\r)\n", fixed), "a CRLF file gained LF line endings"
+    if "\r\n" not in text:
+        assert "\r\n" not in fixed
+    assert buildkit_contract(buildkit, text) == buildkit_contract(buildkit, fixed)
+
+
+def test_corpus_gets_fixed(results):
+    changed = [name for name, (text, result) in results.items() if result.changed]
+    assert len(changed) >= 25
+
+
+def test_hadolint_warnings_gone(results, tmp_path):
+    before_paths, after_paths = [], []
+    for path in CORPUS:
+        text, result = results[path.name]
+        out = tmp_path / path.name
+        out.write_bytes(result.fixed.encode("utf-8"))
+        after_paths.append(out)
+        before_paths.append(path)
+    before = _hadolint(before_paths)
+    after = _hadolint(after_paths)
+    assert sum(1 for w in before if w["code"] in FIXED_CODES) >= 50
+    left = []
+    for warning in after:
+        if warning["code"] not in FIXED_CODES:
+            continue
+        name = Path(warning["file"]).name
+        text, result = results[name]
+        line = result.fixed.splitlines()[warning["line"] - 1]
+        reported = any(f.line == warning["line"] and f.reason for f in result.remaining)
+        if reported or _not_applicable(warning["code"], line, result.fixed):
+            continue
+        left.append((name, warning["line"], warning["code"], line))
+    assert left == []
+
+
+def _not_applicable(code: str, line: str, text: str) -> bool:
+    if code == "DL3020":
+        # git sources can only be fetched by ADD; hadolint flags them anyway
+        return bool(re.search(r"\s(git@|\S+\.git(#|\s))", line + " "))
+    if code == "DL3042":
+        # pip disables its cache for ANY valid PIP_NO_CACHE_DIR value (pip's _handle_no_cache_dir)
+        return "PIP_NO_CACHE_DIR" in text
+    return False
+
+
+def _hadolint(paths):
+    proc = subprocess.run(
+        ["hadolint", "--no-fail", "-f", "json", *map(str, paths)], capture_output=True, text=True, check=False
+    )
+    return json.loads(proc.stdout or "[]")
+
+
+# -- the contract as BuildKit reads it, independent of dfix's own model ---------------------------
+
+_CLEANUP = ["rm", "-rf", "/var/lib/apt/lists/*"]
+
+
+def buildkit_contract(buildkit, text: str):
+    stages: list[list] = []
+    current: list = []
+    runs: list = []
+    for command in buildkit.parse_string(text):
+        cmd = (command.cmd or "").upper()
+        value = list(command.value)
+        if cmd == "FROM":
+            if current or runs:
+                stages.append([current, [r for r in runs if r]])
+            current, runs = [("FROM", tuple(value), command.flags)], []
+            continue
+        if cmd == "RUN":
+            words = _words(value[0] if value else "") if not command.json else value
+            bodies = [_words(h.content) for h in command.heredocs]
+            normal = _normalise(words) + [w for body in bodies for w in _normalise(body)]
+            # layer boundaries are not part of the contract (DF103 moves them); flags and words are
+            runs.append([f"flags={command.flags}"] + normal if normal else [])
+            continue
+        if cmd == "MAINTAINER":
+            cmd, value = "LABEL", ["maintainer", " ".join(value)]
+        elif cmd == "LABEL":
+            value = [_unquote(v) for v in value]
+        elif cmd == "ADD" and not any("://" in v or v.startswith("git@") for v in value[:-1]):
+            cmd = "COPY"
+        current.append((cmd, tuple(value), command.flags, command.sub_cmd))
+    stages.append([current, [r for r in runs if r]])
+    return [(instructions, [w for run in runs for w in run]) for instructions, runs in stages]
+
+
+def _words(text: str) -> list[str]:
+    try:
+        return shlex.split(text, comments=False, posix=True)
+    except ValueError:
+        return text.split()
+
+
+def _normalise(words: list[str]) -> list[str]:
+    out = [w for w in words if w not in HYGIENE_WORDS]
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(out)):
+            for seq in (["apt-get", "update"], ["apt", "update"], _CLEANUP):
+                if out[i:i + len(seq)] == seq:
+                    end = i + len(seq)
+                    # apt-get update may carry options (-qq); drop them with it
+                    while seq[-1] == "update" and end < len(out) and out[end].startswith("-"):
+                        end += 1
+                    if end < len(out) and out[end] == "&&":
+                        end += 1
+                    elif i > 0 and out[i - 1] == "&&":
+                        i -= 1
+                    del out[i:end]
+                    changed = True
+                    break
+            if changed:
+                break
+    return out
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1].replace('\\"', '"').replace("\\$", "$").replace("\\\\", "\\")
+    return value
