@@ -42,7 +42,7 @@ fix_app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_except
 
 @fix_app.command(context_settings={"help_option_names": ["-h", "--help"]})
 def fix(
-    paths: List[Path] = typer.Argument(None, help="Dockerfiles or directories to search (default: .)."),
+    paths: List[str] = typer.Argument(None, help="Dockerfiles or directories to search (default: .)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show the diff, write nothing (the default)."),
     write: bool = typer.Option(False, "--write", "-w", help="Apply the fixes (atomic replace, file mode kept)."),
     check: bool = typer.Option(False, "--check", help="Exit 1 when any change would be made."),
@@ -69,7 +69,7 @@ def fix(
         use_oracle=not no_oracle,
     )
     mode = "write" if write else "check" if check else "dry-run"
-    code = run(paths or [Path(".")], options, mode, output_format.value, quiet, jobs)
+    code = run([Path(p) for p in paths or ["."]], options, mode, output_format.value, quiet, jobs)
     raise typer.Exit(code)
 
 
