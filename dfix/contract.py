@@ -69,6 +69,8 @@ def _normal(text: str) -> str:
 
 def _instruction_key(doc: Document, ins: Instruction) -> tuple:
     inner = ins.inner
+    if inner is not None and inner.keyword == "RUN":
+        return ("ONBUILD", "RUN", tuple(_run_items(doc, ins)))
     if inner is not None:
         return ("ONBUILD", inner.keyword, _flags(inner), _normal(inner.args), _bodies(doc, ins))
     return (ins.keyword, _flags(ins), _normal(ins.args))
@@ -94,7 +96,7 @@ def _copy_key(doc: Document, ins: Instruction) -> tuple:
 
 def _run_items(doc: Document, ins: Instruction) -> list[tuple]:
     script = script_of(doc, ins)
-    flags = _flags(ins)
+    flags = _flags(ins.inner or ins)
     if not script.ok:
         return [(flags, "raw", _normal(ins.args), _bodies(doc, ins))]
     items = []

@@ -23,6 +23,11 @@ class MaintainerToLabel(Rule):
             if ins.keyword != "MAINTAINER":
                 continue
             message = "MAINTAINER is deprecated; use LABEL maintainer"
+            if doc.stage_of(ins) is None:
+                yield self.finding(
+                    ins.line_number, message, reason="it stands before FROM, where BuildKit accepts only ARG"
+                )
+                continue
             if len(ins.code_lines) != 1:
                 yield self.finding(ins.line_number, message, reason="the MAINTAINER spans several lines")
                 continue

@@ -24,9 +24,7 @@ class Edit:
         """Overlapping spans, or two insertions at one point (their order would be a guess)."""
         if self.start == self.end and other.start == other.end:
             return self.start == other.start
-        return self.start < other.end and other.start < self.end or (
-            self.start == self.end and other.start < self.start < other.end
-        ) or (other.start == other.end and self.start < other.start < self.end)
+        return self.start < other.end and other.start < self.end
 
 
 class EditConflict(ValueError):

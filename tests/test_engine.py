@@ -1,0 +1,112 @@
+"""The engine and its guard, with real rules — including rules written wrong on purpose."""
+
+from __future__ import annotations
+
+from dfix.engine import Options, fix_text
+from dfix.rules import ALL_RULES, Rule, Safety
+from dfix.syntax import Edit, apply_edits, tokenize
+
+
+class DropsAPackage(Rule):
+    """Wrong on purpose: deletes the last word of every apt-get install."""
+
+    code = "DF901"
+    name = "drops-a-package"
+    title = what = why = fix_safety = "test"
+    example = ("", "")
+
+    def check(self, doc, ctx):
+        from dfix.rules._shell import package_commands, run_scripts
+
+        for ins, _, script in run_scripts(doc):
+            for pkg in package_commands(script, "apt", "install"):
+                if len(pkg.operands) < 2:
+                    continue
+                last = pkg.operands[-1]
+                yield self.finding(ins.line_number, "drop", [Edit(last.start - 1, last.end, "")])
+
+
+class BreaksTheSyntax(Rule):
+    """Wrong on purpose: turns the first heredoc terminator into something else."""
+
+    code = "DF902"
+    name = "breaks-the-syntax"
+    title = what = why = fix_safety = "test"
+    example = ("", "")
+
+    def check(self, doc, ctx):
+        for ins in doc.instructions:
+            for heredoc in ins.heredocs:
+                line = doc.lines[heredoc.end_line]
+                yield self.finding(ins.line_number, "break", [Edit(line.start, line.end, "NOT-THE-END")])
+                return
+
+
+class Unsafe(Rule):
+    code = "DF903"
+    name = "unsafe-label"
+    title = what = why = fix_safety = "test"
+    example = ("", "")
+    safety = Safety.UNSAFE
+    changes = frozenset({"labels"})
+
+    def check(self, doc, ctx):
+        final = doc.final_stage
+        if final and not any(i.keyword == "LABEL" for i in final.body):
+            yield self.finding(final.from_instruction.line_number, "label", [Edit.insert(len(doc.text), "LABEL x=y\n")])
+
+
+NAIVE = "FROM debian\nRUN apt-get update && apt-get install -y curl git\nCMD [\"bash\"]\n"
+
+
+def real_rules():
+    return [rule() for rule in ALL_RULES]
+
+
+def test_a_contract_breaking_fix_is_held_back_and_the_others_still_apply():
+    result = fix_text(NAIVE, rules=real_rules() + [DropsAPackage()])
+    assert result.withheld and "DF901" in result.withheld and "contract" in result.withheld
+    assert "curl git" in result.fixed  # nothing dropped
+    assert "--no-install-recommends" in result.fixed  # the good fixes still applied
+    assert any(f.code == "DF901" and f.reason for f in result.remaining)
+
+
+def test_a_single_bad_fix_keeps_the_original_bytes():
+    result = fix_text(NAIVE, rules=[DropsAPackage()])
+    assert result.fixed == NAIVE and not result.changed
+    assert "contract" in result.withheld
+
+
+def test_output_that_no_longer_parses_is_refused():
+    text = "FROM a\nRUN <<EOF\necho hi\nEOF\n"
+    result = fix_text(text, rules=[BreaksTheSyntax()])
+    assert result.fixed == text
+    assert "tokenize" in result.withheld or "BuildKit" in result.withheld
+
+
+def test_unsafe_fixes_need_the_option():
+    text = "FROM a\nRUN echo hi\n"
+    assert fix_text(text, rules=[Unsafe()]).fixed == text
+    fixed = fix_text(text, options=Options(unsafe_fixes=True), rules=[Unsafe()]).fixed
+    assert fixed.endswith("LABEL x=y\n")
+
+
+def test_conflicting_edits_apply_over_passes_in_rule_order():
+    text = "FROM a\nRUN apt-get update && apt-get install curl\n"
+    result = fix_text(text)
+    assert "apt-get install -y --no-install-recommends curl" in result.fixed
+    assert {f.code for f in result.applied} >= {"DF101", "DF102"}
+
+
+def test_apply_edits_is_a_splice():
+    text = "abcdef"
+    assert apply_edits(text, [Edit(1, 2, "B"), Edit.insert(4, "+"), Edit.delete(5, 6)]) == "aBcd+e"
+    assert Edit.insert(3, "x").conflicts_with(Edit.insert(3, "y"))
+    assert Edit.insert(3, "x").conflicts_with(Edit(2, 4, ""))
+    assert not Edit.insert(2, "x").conflicts_with(Edit(2, 4, ""))
+
+
+def test_guard_uses_buildkit_boundaries(buildkit):
+    # the tokenizer and BuildKit must agree on the input too, or nothing is written
+    result = fix_text("FROM a\nRUN apt-get install -y x\n")
+    assert result.changed and tokenize(result.fixed).render() == result.fixed
