@@ -89,8 +89,8 @@ def parse_key_values(args: str, escape: str = "\\") -> list[tuple[str, str]]:
         return [(key, _unquote(rest, escape))]
     pairs = []
     for raw, _, _ in words:
-        key, _, value = raw.partition("=")
-        pairs.append((key, _unquote(value, escape)))
+        key, _, value = _split_pair(raw, escape)
+        pairs.append((_unquote(key, escape), _unquote(value, escape)))
     return pairs
 
 
@@ -125,6 +125,25 @@ def _quoted_words(args: str, escape: str) -> list[tuple[str, str, int]]:
         raw = args[start:pos]
         out.append((raw, raw.split("=", 1)[0] if "=" in raw else raw, pos))
     return out
+
+
+def _split_pair(raw: str, escape: str) -> tuple[str, str, str]:
+    """Split at the first '=' outside quotes, so a quoted key may hold '='."""
+    quote = ""
+    i = 0
+    while i < len(raw):
+        ch = raw[i]
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch == escape:
+            i += 1
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "=":
+            return raw[:i], "=", raw[i + 1:]
+        i += 1
+    return raw, "", ""
 
 
 def _unquote(value: str, escape: str) -> str:

@@ -1,0 +1,108 @@
+"""The document model: stages, FROM expansion, flags, JSON vs shell form, key=value pairs."""
+
+from __future__ import annotations
+
+import os
+import pty
+import subprocess
+import sys
+
+from dfix.syntax import tokenize
+from dfix.syntax.shell import is_posix_shell, script_of
+
+from .conftest import ROOT
+
+MULTI = """\
+ARG PY=3.12
+ARG VARIANT
+FROM --platform=$BUILDPLATFORM python:${PY}-slim${VARIANT:+-}${VARIANT} AS Base
+ENV A=1 B="two words"
+FROM base AS build
+RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt
+FROM python:${PY:-3.11}
+COPY --from=build --chown=10001:10001 /app /app
+CMD ["python", "-m", "app"]
+"""
+
+
+def test_stages_and_from_expansion():
+    doc = tokenize(MULTI)
+    stages = doc.stages
+    assert [s.name for s in stages] == ["base", "build", None]
+    assert stages[0].base_expanded == "python:3.12-slim"
+    assert stages[1].parent == 0  # stage names compare case-insensitively
+    assert stages[2].base_expanded == "python:3.12"
+    assert [s.index for s in doc.stage_chain(stages[1])] == [0, 1]
+    assert doc.reaches_final(stages[2]) and not doc.reaches_final(stages[0])
+    assert doc.env_at(stages[1].body[0]) == {"A": "1", "B": "two words"}
+
+
+def test_flags_json_and_words():
+    doc = tokenize(MULTI)
+    frm = doc.instructions[2]
+    assert frm.flag("platform").value == "$BUILDPLATFORM"
+    run = doc.stages[1].body[0]
+    assert run.mounts == [{"type": "cache", "target": "/root/.cache/pip"}]
+    assert run.has_cache_mount(contains=".cache/pip")
+    copy = doc.stages[2].body[0]
+    assert [f.name for f in copy.flags] == ["from", "chown"]
+    assert [w for w, _, _ in copy.words] == ["/app", "/app"]
+    cmd = doc.stages[2].body[1]
+    assert cmd.json_args == ["python", "-m", "app"]
+    assert tokenize('FROM a\nCMD ["a", 1]\n').instructions[1].json_args is None  # not all strings: shell form
+
+
+def test_legacy_env_and_quoted_labels():
+    doc = tokenize('FROM a\nENV PATH /opt/bin:$PATH\nLABEL "x.y"="a b" z=\'c d\'\n')
+    assert doc.instructions[1].key_values() == [("PATH", "/opt/bin:$PATH")]
+    assert doc.instructions[2].key_values() == [("x.y", "a b"), ("z", "c d")]
+
+
+def test_keyword_spans_and_lowercase():
+    text = "from alpine\nrun  apk add curl\n"
+    doc = tokenize(text)
+    run = doc.instructions[1]
+    assert run.keyword == "RUN" and run.keyword_text == "run"
+    start, end = run.keyword_span
+    assert text[start:end] == "run"
+    assert run.args == "apk add curl"
+
+
+def test_no_shell_analysis_where_the_shell_is_not_posix():
+    windows = tokenize('# escape=`\nFROM mcr.microsoft.com/windows/servercore:ltsc2022\nRUN apt-get install x\n')
+    assert not script_of(windows, windows.instructions[1]).ok
+    pwsh = tokenize('FROM debian\nSHELL ["pwsh", "-Command"]\nRUN apt-get install x\n')
+    assert not is_posix_shell(pwsh, pwsh.instructions[2])
+    bash = tokenize('FROM debian\nSHELL ["/bin/bash", "-c"]\nRUN apt-get install x\n')
+    assert script_of(bash, bash.instructions[2]).ok
+
+
+def test_colored_diff_on_a_terminal(tmp_path):
+    (tmp_path / "Dockerfile").write_text("FROM a\nRUN pip install x\n")
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    env["PYTHONPATH"] = str(ROOT)
+    main, child = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "dfix", str(tmp_path)], stdout=child, stderr=subprocess.DEVNULL, env=env)
+    os.close(child)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    proc.wait()
+    assert b"\x1b[" in output and b"--no-cache-dir" in output
+
+
+def test_heavy_imports_stay_lazy(tmp_path):
+    (tmp_path / "Dockerfile").write_text("FROM a\nRUN pip install x\n")
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "dfix", "--check", str(tmp_path)],
+        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False,
+    )
+    imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
+    assert "dfix.engine" in imported  # the measurement works
+    assert not {m for m in imported if m.split(".")[0] in ("rich", "libcst")}
