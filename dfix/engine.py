@@ -162,7 +162,8 @@ def _fix(doc: Document, rules: Sequence[Rule], ctx: RuleContext, options: Option
         try:
             current = tokenize(apply_edits(current.text, edits))
         except DockerfileSyntaxError as err:
-            return _Outcome(doc, applied, [], first, f"a fix produced text that does not tokenize ({err})")
+            # name the pass's findings too, so fix_text can retry each rule alone
+            return _Outcome(doc, applied + chosen, [], first, f"a fix produced text that does not tokenize ({err})")
         applied.extend(chosen)
     else:
         return _Outcome(doc, applied, [], first or [], f"fixes did not settle after {MAX_PASSES} passes")

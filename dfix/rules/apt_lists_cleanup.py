@@ -14,14 +14,17 @@ class AptListsCleanup(Rule):
     hadolint = ("DL3009",)
     title = "apt lists left in the image"
     safety = Safety.SAFE
-    what = f"Appends `&& {CLEANUP}` to the RUN that ran apt, after its last code line."
+    what = (
+        f"Appends `&& {CLEANUP}` to the RUN that ran apt, after its last code line: on the same line for a "
+        "one-line RUN, on a new continuation line in the file's style (leading `&&` or trailing `&& \\`) otherwise."
+    )
     why = (
         "`apt-get update` downloads the package index (tens of MB) into /var/lib/apt/lists; removed in a later "
         "RUN it still ships in this layer."
     )
     example = (
         "RUN apt-get update && apt-get install -y --no-install-recommends curl",
-        f"RUN apt-get update && apt-get install -y --no-install-recommends curl \\\n    && {CLEANUP}",
+        f"RUN apt-get update && apt-get install -y --no-install-recommends curl && {CLEANUP}",
     )
     fix_safety = (
         "Safe: the index is only needed while apt runs. Not applied when a later RUN of the stage (or of a "
@@ -69,6 +72,10 @@ def _cleanup_text(doc, ins, at: int) -> str:
     trailing = not leading and any(c.rstrip(" \t\\").endswith("&&") for c in
                                    [doc.text[doc.lines[i].start:doc.lines[i].end] for i in ins.code_lines])
     if trailing:
+        # align with the lines that start a command (those after a line ending in `&&`)
+        code = [doc.text[doc.lines[i].start:doc.lines[i].end] for i in ins.code_lines]
+        starts = [line for prev, line in zip(code, code[1:]) if prev.rstrip(" \t\\").endswith("&&")]
+        indent = _indent(starts[-1]) if starts else indent
         return f" && {doc.escape}{eol}{indent}{CLEANUP}"
     return f" {doc.escape}{eol}{indent}&& {CLEANUP}"
 

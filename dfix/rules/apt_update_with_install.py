@@ -82,7 +82,10 @@ class AptUpdateWithInstall(Rule):
             )
         if update.flags and _flag_set(update) != _flag_set(target):
             return self.finding(update.line_number, message, reason="the two RUNs have different flags")
-        update_text = " ".join(update.args.split())
+        command = script_of(doc, update).commands[0]
+        update_text = doc.text[command.start:command.end]
+        if "\n" in update_text:
+            return self.finding(update.line_number, message, reason="the update command spans several lines")
         return self.finding(
             update.line_number,
             message,
