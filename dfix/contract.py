@@ -8,6 +8,8 @@ every other word of every command, every instruction, every flag — must match.
 
 from __future__ import annotations
 
+import posixpath
+
 from .syntax import Document, Instruction
 from .syntax.document import add_source_is_remote
 from .syntax.packages import package_command
@@ -29,7 +31,7 @@ def contract(doc: Document) -> dict[str, object]:
     }
     for stage in doc.stages:
         labels: dict[str, str] = {}
-        copies, runs, others = [], [], []
+        runs, others = [], []
         for ins in stage.body:
             keyword = ins.keyword
             if keyword == "LABEL":
@@ -37,14 +39,15 @@ def contract(doc: Document) -> dict[str, object]:
             elif keyword == "MAINTAINER":
                 labels["maintainer"] = ins.args
             elif keyword in ("COPY", "ADD"):
-                copies.append(_copy_key(doc, ins))
+                pass  # compared by _without_overwritten_copies
             elif keyword == "RUN":
-                runs.extend(_run_items(doc, ins))
+                runs.append(_run_items(doc, ins))
             else:
                 others.append(_instruction_key(doc, ins))
         facets[f"stage{stage.index}.labels"] = labels
-        facets[f"stage{stage.index}.copies"] = copies
-        facets[f"stage{stage.index}.runs"] = runs
+        facets[f"stage{stage.index}.copies"] = _without_overwritten_copies(doc, stage)
+        # RUN boundaries are not part of the contract (DF103 merges RUNs): compare the commands in order
+        facets[f"stage{stage.index}.runs"] = [item for run in _without_phase_one(runs) for item in run]
         facets[f"stage{stage.index}.instructions"] = others
     return facets
 
@@ -92,6 +95,81 @@ def _copy_key(doc: Document, ins: Instruction) -> tuple:
         if plain:
             keyword = "COPY"
     return (keyword, _flags(ins), tuple(args), _bodies(doc, ins))
+
+
+_PHASE_ONE_FLAGS = ("--no-root", "--no-install-project")
+
+
+def _without_phase_one(runs: list[list[tuple]]) -> list[list[tuple]]:
+    """A dependency-only RUN (`poetry install --no-root`, `uv sync --no-install-project`) followed later by
+    the same RUN without that flag installs nothing the full one would not: the image is the same."""
+    def strip(run: list[tuple]) -> list[tuple]:
+        return [item[:2] + (tuple(w for w in item[2] if w not in _PHASE_ONE_FLAGS),) if len(item) == 3 else item
+                for item in run]
+
+    out = []
+    for index, run in enumerate(runs):
+        phased = any(len(item) == 3 and any(f in item[2] for f in _PHASE_ONE_FLAGS) for item in run)
+        if phased and any(strip(run) == later for later in runs[index + 1:]):
+            continue
+        out.append(run)
+    return out
+
+
+def _without_overwritten_copies(doc: Document, stage) -> list[tuple]:
+    """COPY keys, leaving out a copy of files that a later copy in the stage, with the same flags, writes
+    again from a directory that holds them (the manifests copied before a dependency install)."""
+    copies = []
+    workdir = "/"
+    for link in doc.stage_chain(stage):
+        for ins in link.body:
+            if ins.keyword == "WORKDIR":
+                workdir = posixpath.normpath(posixpath.join(workdir, ins.args.strip().strip("'\"")))
+            elif link is stage and ins.keyword in ("COPY", "ADD"):
+                copies.append((ins, workdir))
+    keys = []
+    for index, (ins, workdir) in enumerate(copies):
+        if not any(_overwrites(later, later_dir, ins, workdir) for later, later_dir in copies[index + 1:]):
+            keys.append(_copy_key(doc, ins))
+    return keys
+
+
+def _sources_dest(ins: Instruction) -> tuple[list[str], str] | None:
+    args = ins.json_args if ins.is_json else [w for w, _, _ in ins.words]
+    if len(args) < 2 or ins.heredocs or ins.flag("from") or any("$" in a for a in args):
+        return None
+    return args[:-1], args[-1]
+
+
+def _overwrites(later: Instruction, later_dir: str, early: Instruction, early_dir: str) -> bool:
+    if _flags(later) != _flags(early):
+        return False
+    early_parts, later_parts = _sources_dest(early), _sources_dest(later)
+    if early_parts is None or later_parts is None:
+        return False
+    sources, dest = early_parts
+    if len(sources) == 1 and not dest.endswith("/"):
+        return False
+    early_dest = posixpath.normpath(posixpath.join(early_dir, dest))
+    later_sources, later_dest = later_parts
+    later_dest = posixpath.normpath(posixpath.join(later_dir, later_dest))
+    for source in sources:
+        source = posixpath.normpath(source)
+        landing = posixpath.join(early_dest, posixpath.basename(source))
+        covered = False
+        for directory in later_sources:
+            directory = posixpath.normpath(directory)
+            if directory == ".":
+                inner = source
+            elif source.startswith(directory + "/"):
+                inner = source[len(directory) + 1:]
+            else:
+                continue
+            if posixpath.normpath(posixpath.join(later_dest, inner)) == landing:
+                covered = True
+        if not covered:
+            return False
+    return True
 
 
 def _run_items(doc: Document, ins: Instruction) -> list[tuple]:

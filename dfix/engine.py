@@ -18,7 +18,7 @@ from . import oracle
 from .context import BuildContext
 from .contract import contract, differences
 from .rules import ALL_RULES, Finding, Rule, RuleContext, Safety
-from .syntax import Document, DockerfileSyntaxError, apply_edits, tokenize
+from .syntax import Document, DockerfileSyntaxError, EditConflict, apply_edits, tokenize
 
 MAX_PASSES = 10
 
@@ -92,7 +92,11 @@ def fix_text(
         result.error = "file with no instructions"
         return result
     ctx = RuleContext(build_context=context)
-    outcome = _fix(doc, rules, ctx, options)
+    try:
+        outcome = _fix(doc, rules, ctx, options)
+    except Exception as err:  # a bug in a rule must not stop the other files, nor write this one
+        result.error = f"internal error, file left unchanged: {type(err).__name__}: {err}"
+        return result
     if outcome.failure is None:
         _store(result, outcome)
         return result
@@ -161,7 +165,7 @@ def _fix(doc: Document, rules: Sequence[Rule], ctx: RuleContext, options: Option
             break
         try:
             current = tokenize(apply_edits(current.text, edits))
-        except DockerfileSyntaxError as err:
+        except (DockerfileSyntaxError, EditConflict) as err:
             # name the pass's findings too, so fix_text can retry each rule alone
             return _Outcome(doc, applied + chosen, [], first, f"a fix produced text that does not tokenize ({err})")
         applied.extend(chosen)

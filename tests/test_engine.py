@@ -110,3 +110,19 @@ def test_guard_uses_buildkit_boundaries(buildkit):
     # the tokenizer and BuildKit must agree on the input too, or nothing is written
     result = fix_text("FROM a\nRUN apt-get install -y x\n")
     assert result.changed and tokenize(result.fixed).render() == result.fixed
+
+
+class Crashes(Rule):
+    code = "DF904"
+    name = "crashes"
+    title = what = why = fix_safety = "test"
+    example = ("", "")
+
+    def check(self, doc, ctx):
+        raise RuntimeError("boom")
+
+
+def test_a_crashing_rule_is_that_file_s_error_and_changes_nothing():
+    result = fix_text(NAIVE, rules=[Crashes()])
+    assert result.error.startswith("internal error, file left unchanged: RuntimeError: boom")
+    assert not result.changed and result.fixed == NAIVE

@@ -9,6 +9,7 @@ from .apt_lists_cleanup import AptListsCleanup
 from .apt_no_install_recommends import AptNoInstallRecommends
 from .apt_update_with_install import AptUpdateWithInstall
 from .base import Finding, Rule, RuleContext, Safety
+from .dependency_layer_order import DependencyLayerOrder
 from .maintainer_to_label import MaintainerToLabel
 from .pip_no_cache_dir import PipNoCacheDir
 
@@ -19,6 +20,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     AptListsCleanup,
     PipNoCacheDir,
     ApkNoCache,
+    DependencyLayerOrder,
     AddToCopy,
     MaintainerToLabel,
 )

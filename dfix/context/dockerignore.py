@@ -1,0 +1,97 @@
+"""Docker's .dockerignore matching (moby/patternmatcher): Go filepath.Match plus `**`, `!` exceptions,
+a leading `/` dropped, the last matching pattern wins, and a path is excluded when it or any of its
+parent directories matches."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class _Pattern:
+    text: str
+    exclusion: bool
+    regex: re.Pattern[str]
+
+
+def _clean(pattern: str) -> str:
+    pattern = posixpath.normpath(pattern.strip().replace("\\", "/"))
+    return pattern.lstrip("/") or "."
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    out = ["^"]
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "*":
+            if pattern.startswith("**", i):
+                i += 2
+                if i < len(pattern) and pattern[i] == "/":
+                    i += 1
+                    out.append("(.*/)?")
+                else:
+                    out.append(".*")
+                continue
+            out.append("[^/]*")
+        elif ch == "?":
+            out.append("[^/]")
+        elif ch == "[":
+            end = pattern.find("]", i + 1)
+            if end == -1:
+                out.append(re.escape(ch))
+            else:
+                body = pattern[i + 1:end]
+                if body.startswith("^"):
+                    body = "!" + body[1:]
+                out.append("[" + ("^" + body[1:] if body.startswith("!") else body).replace("\\", "\\\\") + "]")
+                i = end
+        elif ch == "\\" and i + 1 < len(pattern):
+            i += 1
+            out.append(re.escape(pattern[i]))
+        else:
+            out.append(re.escape(ch))
+        i += 1
+    out.append("$")
+    return re.compile("".join(out))
+
+
+class DockerIgnore:
+    def __init__(self, lines: list[str]) -> None:
+        self.patterns: list[_Pattern] = []
+        for raw in lines:
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            exclusion = line.startswith("!")
+            if exclusion:
+                line = line[1:].strip()
+            cleaned = _clean(line)
+            self.patterns.append(_Pattern(cleaned, exclusion, _compile(cleaned)))
+
+    @classmethod
+    def for_dockerfile(cls, context: Path, dockerfile: Path | None = None) -> DockerIgnore | None:
+        """BuildKit reads `<Dockerfile name>.dockerignore` next to the Dockerfile first, then the context's."""
+        candidates = []
+        if dockerfile is not None:
+            candidates.append(dockerfile.parent / f"{dockerfile.name}.dockerignore")
+        candidates.append(context / ".dockerignore")
+        for path in candidates:
+            if path.is_file():
+                return cls(path.read_text(encoding="utf-8", errors="replace").splitlines())
+        return None
+
+    def ignored(self, rel: str) -> bool:
+        rel = _clean(rel)
+        parents = []
+        parts = rel.split("/")
+        for k in range(1, len(parts) + 1):
+            parents.append("/".join(parts[:k]))
+        matched = False
+        for pattern in self.patterns:
+            if any(pattern.regex.match(p) for p in parents):
+                matched = not pattern.exclusion
+        return matched
