@@ -36,6 +36,10 @@ def contract(doc: Document) -> dict[str, object]:
             keyword = ins.keyword
             if keyword == "LABEL":
                 labels.update(ins.key_values())
+            elif keyword == "ENV":
+                # per key, so a rule can declare exactly which variables it adds
+                for key, value in ins.key_values():
+                    facets.setdefault(f"stage{stage.index}.env.{key}", []).append(value)
             elif keyword == "MAINTAINER":
                 labels["maintainer"] = ins.args
             elif keyword in ("COPY", "ADD"):

@@ -19,6 +19,7 @@ from .conftest import FIXTURES
 
 CORPUS = sorted((FIXTURES / "realworld").glob("*.Dockerfile"))
 FIXED_CODES = {"DL3015", "DL3014", "DL3009", "DL3042", "DL3019", "DL3020", "DL4000"}
+DF502_ADDS = {("PYTHONDONTWRITEBYTECODE", "1"), ("PYTHONUNBUFFERED", "1")}
 HYGIENE_WORDS = {"-y", "--no-install-recommends", "--no-cache-dir", "--no-cache"}
 
 
@@ -129,6 +130,13 @@ def buildkit_contract(buildkit, text: str):
             # layer boundaries are not part of the contract (DF103 moves them); flags and words are
             runs.append([f"flags={command.flags}"] + normal if normal else [])
             continue
+        if cmd == "ENV":
+            # DF502 adds exactly these two on purpose; anything else about ENV must stay
+            pairs = [(value[i], value[i + 1]) for i in range(0, len(value) - 1, 2)]
+            pairs = [p for p in pairs if p not in DF502_ADDS]
+            if not pairs:
+                continue
+            value = [x for p in pairs for x in p]
         if cmd == "MAINTAINER":
             cmd, value = "LABEL", ["maintainer", " ".join(value)]
         elif cmd == "LABEL":

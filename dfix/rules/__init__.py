@@ -12,6 +12,7 @@ from .base import Finding, Rule, RuleContext, Safety
 from .dependency_layer_order import DependencyLayerOrder
 from .maintainer_to_label import MaintainerToLabel
 from .pip_no_cache_dir import PipNoCacheDir
+from .python_env_defaults import PythonEnvDefaults
 
 ALL_RULES: tuple[type[Rule], ...] = (
     AptAssumeYes,
@@ -23,6 +24,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     DependencyLayerOrder,
     AddToCopy,
     MaintainerToLabel,
+    PythonEnvDefaults,
 )
 BY_CODE = {rule.code: rule for rule in ALL_RULES}
 
