@@ -183,3 +183,28 @@ def _unquote(value: str) -> str:
     if len(value) >= 2 and value[0] == value[-1] == '"':
         return value[1:-1].replace('\\"', '"').replace("\\$", "$").replace("\\\\", "\\")
     return value
+
+
+_INSTALL = re.compile(r"\b(pip3?(\.\d+)? install|-m pip install|poetry install|pipenv (install|sync)|uv sync|uv pip install)\b")
+
+
+def test_every_copy_before_install_is_fixed_or_reported(results, buildkit):
+    expected, covered = 0, 0
+    for path in CORPUS:
+        text, result = results[path.name]
+        copied_context = False
+        for command in buildkit.parse_string(text):
+            cmd = (command.cmd or "").upper()
+            if cmd == "FROM":
+                copied_context = False
+            elif cmd in ("COPY", "ADD") and not any(f.startswith("--from") for f in command.flags):
+                copied_context = copied_context or any(v in (".", "./") for v in command.value[:-1])
+            elif cmd == "RUN" and copied_context and _INSTALL.search(" ".join(command.value)):
+                expected += 1
+                findings = result.applied + result.remaining
+                if any(f.code == "DF201" for f in findings):
+                    covered += 1
+                else:
+                    pytest.fail(f"{path.name}:{command.start_line}: install after a context copy, no DF201")
+                copied_context = False
+    assert expected >= 5 and covered == expected
