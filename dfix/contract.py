@@ -27,9 +27,11 @@ def contract(doc: Document) -> dict[str, object]:
     facets: dict[str, object] = {
         "directives": [(d.name, d.value) for d in doc.directives],
         "preamble": [_instruction_key(doc, i) for i in doc.instructions if doc.stage_of(i) is None],
-        "stages": [(s.name, s.base_expanded, _flags(s.from_instruction)) for s in doc.stages],
+        "stages": [(s.name, _image_name(s.base_expanded), _flags(s.from_instruction)) for s in doc.stages],
     }
     for stage in doc.stages:
+        # the tag and digest apart, so pinning a base image can declare exactly that it changes them
+        facets[f"stage{stage.index}.base-tag"] = stage.base_expanded[len(_image_name(stage.base_expanded)):]
         labels: dict[str, str] = {}
         runs, others = [], []
         for ins in stage.body:
@@ -45,11 +47,20 @@ def contract(doc: Document) -> dict[str, object]:
             elif keyword in ("COPY", "ADD"):
                 pass  # compared by _without_overwritten_copies
             elif keyword == "RUN":
-                runs.append(_run_items(doc, ins))
+                items = _run_items(doc, ins)
+                if _creates_users_only(items):
+                    facets.setdefault(f"stage{stage.index}.users-created", []).append(items)
+                else:
+                    runs.append(items)
+            elif keyword == "USER":
+                facets.setdefault(f"stage{stage.index}.user", []).append(ins.args)
             else:
                 others.append(_instruction_key(doc, ins))
         facets[f"stage{stage.index}.labels"] = labels
-        facets[f"stage{stage.index}.copies"] = _without_overwritten_copies(doc, stage)
+        copies = _without_overwritten_copies(doc, stage)
+        # ownership apart, so the non-root fix can declare exactly that it hands the app files over
+        facets[f"stage{stage.index}.copies"] = [(k, tuple(f for f in fl if not f.startswith("chown=")), *r) for k, fl, *r in copies]
+        facets[f"stage{stage.index}.copy-chown"] = [tuple(f for f in fl if f.startswith("chown=")) for _, fl, *_ in copies]
         # RUN boundaries are not part of the contract (DF103 merges RUNs): compare the commands in order
         facets[f"stage{stage.index}.runs"] = [item for run in _without_phase_one(runs) for item in run]
         facets[f"stage{stage.index}.instructions"] = others
@@ -64,6 +75,13 @@ def differences(before: dict[str, object], after: dict[str, object], allowed: fr
         if before.get(key) != after.get(key):
             out.append(key)
     return out
+
+
+def _image_name(ref: str) -> str:
+    """``registry/repo`` of ``registry/repo:tag@digest`` (a colon before the last slash is a port)."""
+    name = ref.partition("@")[0]
+    colon = name.rfind(":")
+    return name[:colon] if colon > name.rfind("/") else name
 
 
 def _flags(ins: Instruction) -> tuple[str, ...]:
@@ -99,6 +117,15 @@ def _copy_key(doc: Document, ins: Instruction) -> tuple:
         if plain:
             keyword = "COPY"
     return (keyword, _flags(ins), tuple(args), _bodies(doc, ins))
+
+
+_USER_TOOLS = frozenset({"useradd", "adduser", "groupadd", "addgroup"})
+
+
+def _creates_users_only(items: list[tuple]) -> bool:
+    """A RUN that only creates users/groups (and the folders it hands them): no effect on anything else."""
+    names = [item[2][0] for item in items if len(item) == 3 and item[2]]
+    return bool(names) and _USER_TOOLS & set(names) and set(names) <= _USER_TOOLS | {"mkdir", "chown"}
 
 
 _PHASE_ONE_FLAGS = ("--no-root", "--no-install-project")

@@ -153,8 +153,10 @@ def _fix(doc: Document, rules: Sequence[Rule], ctx: RuleContext, options: Option
         if first is None:
             first = findings
         chosen, edits = [], []
-        for finding in findings:
-            if not finding.edits or not _allowed(by_code[finding.code], options):
+        fixable = [f for f in findings if f.edits and _allowed(by_code[f.code], options)]
+        phase = min((by_code[f.code].phase for f in fixable), default=0)
+        for finding in fixable:
+            if by_code[finding.code].phase != phase:
                 continue
             if any(e.conflicts_with(x) for e in finding.edits for x in edits):
                 continue

@@ -16,7 +16,7 @@ from .conftest import ROOT
 
 EXAMPLE = ROOT / "examples" / "fastapi-naive"
 NAIVE = "FROM python:3.12\nRUN apt-get update\nRUN apt-get install -y curl\nCOPY . /app\nRUN pip install -r /app/requirements.txt\n"
-GOOD = "FROM python:3.12-slim\nRUN pip install --no-cache-dir flask\nUSER 10001\n"
+GOOD = "FROM python:3.12-slim-trixie\nENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1\nRUN pip install --no-cache-dir flask\nUSER 10001\n"
 
 
 def dfix(*args, cwd=None, wrapper=()):

@@ -19,6 +19,7 @@ from .conftest import FIXTURES
 
 CORPUS = sorted((FIXTURES / "realworld").glob("*.Dockerfile"))
 FIXED_CODES = {"DL3015", "DL3014", "DL3009", "DL3042", "DL3019", "DL3020", "DL4000"}
+DF302_UID = "10001"
 DF502_ADDS = {("PYTHONDONTWRITEBYTECODE", "1"), ("PYTHONUNBUFFERED", "1")}
 HYGIENE_WORDS = {"-y", "--no-install-recommends", "--no-cache-dir", "--no-cache"}
 
@@ -118,17 +119,24 @@ def buildkit_contract(buildkit, text: str):
     for command in buildkit.parse_string(text):
         cmd = (command.cmd or "").upper()
         value = list(command.value)
+        flags = command.flags
         if cmd == "FROM":
             if current or runs:
                 stages.append([current, [r for r in runs if r]])
             current, runs = [("FROM", tuple(value), command.flags)], []
             continue
+        if cmd == "USER" and value == [DF302_UID]:
+            continue  # DF302 switches to its own user on purpose
+        if cmd in ("COPY", "ADD"):
+            flags = tuple(f for f in flags if f != f"--chown={DF302_UID}:{DF302_UID}")
         if cmd == "RUN":
             words = _words(value[0] if value else "") if not command.json else value
+            if words and words[0] in ("useradd", "addgroup") and DF302_UID in words:
+                continue  # DF302's user creation
             bodies = [_words(h.content) for h in command.heredocs]
             normal = _normalise(words) + [w for body in bodies for w in _normalise(body)]
             # layer boundaries are not part of the contract (DF103 moves them); flags and words are
-            runs.append([f"flags={command.flags}"] + normal if normal else [])
+            runs.append([f"flags={flags}"] + normal if normal else [])
             continue
         if cmd == "ENV":
             # DF502 adds exactly these two on purpose; anything else about ENV must stay
@@ -143,7 +151,7 @@ def buildkit_contract(buildkit, text: str):
             value = [_unquote(v) for v in value]
         elif cmd == "ADD" and not any("://" in v or v.startswith("git@") for v in value[:-1]):
             cmd = "COPY"
-        current.append((cmd, tuple(value), command.flags, command.sub_cmd))
+        current.append((cmd, tuple(value), flags, command.sub_cmd))
     stages.append([current, [r for r in runs if r]])
     return [(instructions, [w for run in runs for w in run]) for instructions, runs in stages]
 

@@ -11,6 +11,7 @@ from .apt_update_with_install import AptUpdateWithInstall
 from .base import Finding, Rule, RuleContext, Safety
 from .dependency_layer_order import DependencyLayerOrder
 from .maintainer_to_label import MaintainerToLabel
+from .non_root_user import NonRootUser
 from .pip_no_cache_dir import PipNoCacheDir
 from .python_env_defaults import PythonEnvDefaults
 
@@ -23,6 +24,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     ApkNoCache,
     DependencyLayerOrder,
     AddToCopy,
+    NonRootUser,
     MaintainerToLabel,
     PythonEnvDefaults,
 )

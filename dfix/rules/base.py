@@ -51,6 +51,9 @@ class Rule:
     fix_safety: ClassVar[str]
     # contract facets this rule changes on purpose (the guard compares every other facet)
     changes: ClassVar[frozenset[str]] = frozenset()
+    # rules that place things relative to the finished layout (the user switch, a multi-stage split) run in
+    # a later phase, once every earlier phase has nothing left to fix
+    phase: ClassVar[int] = 0
 
     def check(self, doc: Document, ctx: RuleContext) -> Iterator[Finding]:
         raise NotImplementedError

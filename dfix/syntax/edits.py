@@ -24,6 +24,12 @@ class Edit:
         """Overlapping spans, or two insertions at one point (their order would be a guess)."""
         if self.start == self.end and other.start == other.end:
             return self.start == other.start
+        # an insertion at either end of a replaced span lands beside text that is going away or moving:
+        # whatever decided it looked at the old text, so it waits for the next pass
+        if self.start == self.end:
+            return other.start <= self.start <= other.end
+        if other.start == other.end:
+            return self.start <= other.start <= self.end
         return self.start < other.end and other.start < self.end
 
 

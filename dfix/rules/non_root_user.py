@@ -1,0 +1,336 @@
+from __future__ import annotations
+
+import posixpath
+import re
+
+from ..syntax import Edit
+from ..syntax.packages import package_command
+from ..syntax.shell import script_of
+from .base import Rule, Safety
+
+DEFAULT_UID = 10001
+_ROOT = re.compile(r"^(root|0)(:.*)?$")
+# Images whose default user is already not root; nothing to switch, and no tools to create a user.
+_NON_ROOT_BASES = re.compile(r"(:|-)nonroot\b|^cgr\.dev/chainguard/|(^|/)bitnami/|distroless/.*:(debug-)?nonroot")
+_NO_SHELL_BASES = re.compile(r"^scratch$|distroless|^cgr\.dev/chainguard/")
+_ALPINE = re.compile(r"alpine")
+_RHEL = re.compile(r"(^|/)(ubi\d*|fedora|centos|rockylinux|almalinux|oraclelinux|amazonlinux)([:/-]|$)|/ubi\d")
+_RHEL_MINIMAL = re.compile(r"ubi\d*-minimal|ubi\d*/ubi-minimal|ubi-micro|-micro\b")
+_ROOT_AT_START = re.compile(r"\b(gosu|su-exec|setpriv|runuser|chroot|sudo|su)\b|\bchown\b|\bchmod\b|\bsysctl\b|\bmount\b")
+# Servers that expect to start as root (privileged ports, switching to their own user, system folders).
+_ROOT_DAEMONS = frozenset({
+    "nginx", "httpd", "httpd-foreground", "apache2", "apache2ctl", "apachectl", "apache2-foreground", "sshd",
+    "cron", "crond", "supervisord", "systemd", "init", "rsyslogd", "postgres", "mysqld", "mariadbd", "mongod",
+    "vsftpd", "named", "dnsmasq", "squid", "haproxy", "php-fpm", "caddy", "traefik", "tini-root",
+})
+# Official images that run as root by default and leave the command to the Dockerfile.
+_ROOT_BASES = re.compile(
+    r"(^|/)(python|pypy|node|ruby|golang|openjdk|eclipse-temurin|amazoncorretto|debian|ubuntu|alpine|fedora|"
+    r"centos|rockylinux|almalinux|oraclelinux|amazonlinux|buildpack-deps|perl|rust|elixir|erlang|php|"
+    r"ubi\d*|ubi)(:|@|$)"
+)
+_SHELLS_AND_REPLS = frozenset({
+    "sh", "bash", "zsh", "ash", "dash", "python", "python3", "python2", "ipython", "irb", "node", "jshell",
+    "pwsh", "iex", "ghci", "erl", "php", "perl", "R", "julia",
+})
+_ROOT_ONLY = frozenset({"apt-get", "apt", "apk", "dnf", "yum", "microdnf", "useradd", "adduser", "groupadd", "addgroup"})
+_PORT_FLAG = re.compile(r"(?:--port[= ]|-p[= ]|--bind[= ]|-b[= ]|:)(\d{1,5})\b")
+
+
+class NonRootUser(Rule):
+    code = "DF302"
+    name = "non-root-user"
+    hadolint = ("DL3002",)
+    title = "the final image runs as root"
+    safety = Safety.MIGRATION
+    what = (
+        "Creates a system user with a numeric UID (10001) with the base image's own tool (useradd on Debian, "
+        "Ubuntu and UBI/Fedora; addgroup/adduser on Alpine) right after FROM, where the layer stays cached, "
+        "gives it the app's folder and VOLUME folders (not recursively), hands it the app files with "
+        "`COPY --chown=` instead of a `chown -R` layer, and switches to it with a numeric `USER 10001` after "
+        "the last instruction that writes the filesystem."
+    )
+    why = (
+        "A process running as root in a container is root on the files it can reach; a break-out or a "
+        "mounted host path turns an app bug into a host compromise. A numeric USER is the only kind "
+        "Kubernetes' runAsNonRoot can verify."
+    )
+    example = (
+        "FROM python:3.12-slim\nWORKDIR /app\nRUN pip install flask\nCOPY . .\nCMD [\"python\", \"app.py\"]",
+        "FROM python:3.12-slim\nRUN useradd --system --uid 10001 --user-group --create-home app "
+        "&& mkdir -p /app && chown 10001:10001 /app\nWORKDIR /app\nRUN pip install flask\n"
+        "COPY --chown=10001:10001 . .\nUSER 10001\nCMD [\"python\", \"app.py\"]",
+    )
+    fix_safety = (
+        "Changes who the process runs as, on purpose. Reported instead when the entrypoint needs root (gosu, "
+        "su-exec, chown at start, or a script dfix cannot read), when the app binds a port below 1024, when the "
+        "base image has no shell or no user tool, when the distribution cannot be told, or when the file "
+        "switches back to root after a user of its own."
+    )
+    changes = frozenset({"user", "users-created", "copy-chown"})
+    phase = 1
+
+    def check(self, doc, ctx):
+        stage = doc.final_stage
+        if stage is None:
+            return
+        chain = doc.stage_chain(stage)
+        users = [(i, i.args.strip()) for link in chain for i in link.body if i.keyword == "USER"]
+        if users and not _ROOT.match(users[-1][1]):
+            return
+        base = chain[0].base_expanded.lower()
+        if not users and _NON_ROOT_BASES.search(base):
+            return
+        line = users[-1][0].line_number if users else stage.from_instruction.line_number
+        message = "the final image runs as root"
+        reason = self._why_not(doc, ctx, stage, chain, users, base)
+        if reason:
+            yield self.finding(line, message, reason=reason)
+            return
+        uid = int(ctx.options.get("uid", DEFAULT_UID))
+        yield self.finding(line, message, _edits(doc, stage, chain, uid, base))
+
+    def _why_not(self, doc, ctx, stage, chain, users, base) -> str | None:
+        earlier = [u for _, u in users if not _ROOT.match(u)]
+        if earlier:
+            return f"it switches back to root after USER {earlier[-1]}; switch back to that user instead"
+        if _NO_SHELL_BASES.search(base):
+            return f"{base} has no shell to create a user with"
+        if _distro(doc, chain, base) is None:
+            return f"cannot tell which tool creates users on {base or 'this base'}"
+        if _RHEL_MINIMAL.search(base):
+            return f"{base} has no useradd (install shadow-utils first)"
+        command = _command_words(doc, chain)
+        if not command:
+            return "no CMD or ENTRYPOINT: this looks like a base image, and images built on it expect root"
+        if any(i.keyword == "ONBUILD" for i in stage.body):
+            return "ONBUILD triggers make this a base image, and images built on it expect root"
+        if len(command) == 1 and posixpath.basename(command[0]) in _SHELLS_AND_REPLS:
+            return f"the command is a bare {command[0]}: this looks like a base image, and images built on it expect root"
+        program = posixpath.basename(command[0]) if command else ""
+        if program in ("sh", "bash", "/bin/sh") and len(command) > 2:
+            program = posixpath.basename(command[2].split()[0]) if command[2].split() else program
+        if program in _ROOT_DAEMONS:
+            return f"{program} expects to start as root (privileged port, its own user switch, system folders)"
+        if not _ROOT_BASES.search(base.split("@")[0]) and not _runs_root_only_commands(doc, chain):
+            return f"nothing shows that {base or 'the base image'} runs as root, so a user cannot be created safely"
+        if _ROOT_AT_START.search(" ".join(command)):
+            return "the entrypoint needs root at start (" + " ".join(command)[:60] + ")"
+        script = _entry_script(command)
+        if script:
+            text = _read_context_script(ctx, doc, stage, script)
+            if text is None:
+                return f"the entrypoint script {script} is not in the build context to check what it needs"
+            if _ROOT_AT_START.search(text):
+                return f"the entrypoint script {script} switches users or changes ownership at start"
+        home = _reads_root_home(doc, chain)
+        if home:
+            return f"the image keeps what the app needs under /root ({home}), which only root can read"
+        port = _low_port(doc, chain, command)
+        if port is not None:
+            return f"the app binds port {port}, below 1024, which a non-root user cannot bind everywhere"
+        return None
+
+
+_ROOT_HOME = re.compile(r"(?<![\w/])(/root|~)(/|\b)")
+
+
+def _reads_root_home(doc, chain) -> str | None:
+    """/root (or ~ as root) named by a COPY destination, ENV, WORKDIR, VOLUME or the command, or pip --user."""
+    for link in chain:
+        for ins in link.body:
+            if ins.keyword in ("COPY", "ADD", "ENV", "WORKDIR", "VOLUME", "CMD", "ENTRYPOINT") and _ROOT_HOME.search(ins.args):
+                return f"line {ins.line_number}"
+            if ins.keyword == "RUN":
+                script = script_of(doc, ins)
+                for command in script.commands if script.ok else []:
+                    pkg = package_command(command)
+                    if pkg is not None and pkg.tool == "pip" and pkg.has_option("--user"):
+                        return f"pip install --user, line {ins.line_number}"
+    return None
+
+
+def _runs_root_only_commands(doc, chain) -> bool:
+    """A package install or user creation before any USER proves the base runs as root."""
+    for link in chain:
+        for ins in link.body:
+            if ins.keyword == "USER":
+                return False
+            if ins.keyword != "RUN":
+                continue
+            script = script_of(doc, ins)
+            if script.ok and any(c.name in _ROOT_ONLY for c in script.commands):
+                return True
+    return False
+
+
+def _distro(doc, chain, base) -> str | None:
+    for link in chain:
+        for ins in link.body:
+            if ins.keyword != "RUN":
+                continue
+            script = script_of(doc, ins)
+            for command in script.commands if script.ok else []:
+                name = command.name
+                pkg = package_command(command)
+                if pkg is not None and pkg.tool == "apk" or name == "apk":
+                    return "alpine"
+                if pkg is not None and pkg.tool == "apt" or name in ("apt-get", "dpkg"):
+                    return "debian"
+                if name in ("dnf", "yum", "microdnf", "rpm"):
+                    return "rhel"
+    if _ALPINE.search(base):
+        return "alpine"
+    if _RHEL.search(base):
+        return "rhel"
+    if re.search(r"(^|/)(python|node|debian|ubuntu|ruby|golang|openjdk|eclipse-temurin|php|perl|rust|buildpack-deps)(:|$)", base) \
+            or re.search(r"bookworm|bullseye|trixie|buster|jammy|noble|focal|slim", base):
+        return "debian"
+    return None
+
+
+def _command_words(doc, chain) -> list[str]:
+    entry, cmd = None, None
+    for link in chain:
+        for ins in link.body:
+            if ins.keyword == "ENTRYPOINT":
+                entry, cmd = ins, None  # a new ENTRYPOINT resets an inherited CMD
+            elif ins.keyword == "CMD":
+                cmd = ins
+    words: list[str] = []
+    for ins in (entry, cmd):
+        if ins is None:
+            continue
+        words.extend(ins.json_args if ins.is_json else ins.args.split())
+    return words
+
+
+def _entry_script(command: list[str]) -> str | None:
+    for word in command[:3]:
+        if word.endswith(".sh") or "entrypoint" in posixpath.basename(word):
+            return word
+    return None
+
+
+def _read_context_script(ctx, doc, stage, script: str) -> str | None:
+    context = ctx.build_context
+    if context is None:
+        return None
+    name = posixpath.basename(script)
+    for ins in stage.body:
+        if ins.keyword not in ("COPY", "ADD") or ins.flag("from") or ins.heredocs:
+            continue
+        args = ins.json_args if ins.is_json else [w for w, _, _ in ins.words]
+        for source in args[:-1]:
+            for candidate in (source, posixpath.join(source, name), posixpath.join(source, script.lstrip("./"))):
+                path = context.root / candidate.lstrip("/")
+                if path.is_file() and path.name == name:
+                    try:
+                        return path.read_text(encoding="utf-8", errors="replace")
+                    except OSError:
+                        return None
+    return None
+
+
+def _low_port(doc, chain, command) -> int | None:
+    ports = []
+    for link in chain:
+        for ins in link.body:
+            if ins.keyword == "EXPOSE":
+                for word, _, _ in ins.words:
+                    head = word.split("/")[0].split("-")[0]
+                    if head.isdigit():
+                        ports.append(int(head))
+    for match in _PORT_FLAG.finditer(" ".join(command)):
+        ports.append(int(match.group(1)))
+    low = [p for p in ports if 0 < p < 1024]
+    return low[0] if low else None
+
+
+def _last(body, keywords):
+    found = None
+    for ins in body:
+        if ins.keyword in keywords:
+            found = ins
+    return found
+
+
+def _create_command(distro: str, uid: int, folders: list[str]) -> str:
+    if distro == "alpine":
+        text = f"addgroup -S -g {uid} app && adduser -S -D -u {uid} -G app app"
+    else:
+        text = f"useradd --system --uid {uid} --user-group --create-home app"
+    if folders:
+        joined = " ".join(folders)
+        text += f" && mkdir -p {joined} && chown {uid}:{uid} {joined}"
+    return text
+
+
+def _edits(doc, stage, chain, uid: int, base: str) -> list[Edit]:
+    distro = _distro(doc, chain, base)
+    body = stage.body
+    text = doc.text
+    eol = doc.eol
+    keyword_case = str.lower if stage.from_instruction.keyword_text.islower() else str.upper
+    # create the user early, after FROM and its ENV/ARG/LABEL block: that layer then never rebuilds
+    anchor = stage.from_instruction
+    for ins in body:
+        if ins.keyword not in ("ENV", "ARG", "LABEL"):
+            break
+        anchor = ins
+    inherited = "/"
+    for link in chain[:-1]:
+        for ins in link.body:
+            if ins.keyword == "WORKDIR":
+                inherited = posixpath.normpath(posixpath.join(inherited, ins.args.strip().strip("'\"")))
+    app_dir = inherited
+    for ins in body:
+        if ins.keyword == "WORKDIR":
+            app_dir = posixpath.normpath(posixpath.join(app_dir, ins.args.strip().strip("'\"")))
+    volumes = [w.strip('"[],') for i in body if i.keyword == "VOLUME" for w, _, _ in i.words]
+    # the app's own folder and its volumes, handed over without -R: no copy of the tree in a new layer
+    folders = ([app_dir] if app_dir != "/" else []) + [v for v in volumes if v.startswith("/") and v != app_dir]
+    folders = [f for f in folders if "$" not in f]
+    edits: list[Edit] = []
+    create = f"{keyword_case('RUN')} {_create_command(distro, uid, folders)}"
+    edits.append(_insert_line_after(doc, anchor, create))
+
+    # hand the app files in the working directory to the user, in the same COPY
+    current = inherited
+    for ins in body:
+        if ins.keyword == "WORKDIR":
+            current = posixpath.normpath(posixpath.join(current, ins.args.strip().strip("'\"")))
+            continue
+        if ins.keyword not in ("COPY", "ADD"):
+            continue
+        if ins.flag("from") or ins.flag("chown") or ins.heredocs:
+            continue
+        args = ins.json_args if ins.is_json else [w for w, _, _ in ins.words]
+        if len(args) < 2 or "$" in args[-1] or "$" in app_dir:
+            continue
+        dest = posixpath.normpath(posixpath.join(current, args[-1]))
+        if app_dir != "/" and (dest == app_dir or dest.startswith(app_dir.rstrip("/") + "/")):
+            start, end = ins.keyword_span
+            edits.append(Edit.insert(end, f" --chown={uid}:{uid}"))
+
+    last_write = _last(body, {"RUN", "COPY", "ADD", "WORKDIR", "VOLUME"}) or stage.from_instruction
+    user_line = f"{keyword_case('USER')} {uid}"
+    if last_write is anchor:
+        edits[0] = _insert_line_after(doc, anchor, create + _line_end(doc, anchor, eol) + user_line)
+    else:
+        edits.append(_insert_line_after(doc, last_write, user_line))
+    return edits
+
+
+def _line_end(doc, ins, eol: str) -> str:
+    return doc.lines[ins.last_line].eol or eol
+
+
+def _insert_line_after(doc, ins, line_text: str) -> Edit:
+    """A new line after the instruction, with its EOL; a file without a final newline keeps none."""
+    last = doc.lines[ins.last_line]
+    eol = last.eol or doc.eol
+    indent = doc.text[doc.lines[ins.first_line].start:ins.keyword_span[0]]
+    if last.eol:
+        return Edit.insert(last.stop, f"{indent}{line_text}{last.eol}")
+    return Edit.insert(last.end, f"{eol}{indent}{line_text}")
