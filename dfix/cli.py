@@ -11,7 +11,7 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import List, Optional
+from typing import List, NoReturn, Optional
 
 import typer
 
@@ -23,6 +23,13 @@ SUBCOMMANDS = ("rules", "explain")
 class Format(str, Enum):
     text = "text"
     json = "json"
+
+
+class FixFormat(str, Enum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    github = "github"
 
 
 def _split_codes(values: Optional[List[str]]) -> Optional[frozenset[str]]:
@@ -49,9 +56,15 @@ def fix(
     select: Optional[List[str]] = typer.Option(None, "--select", help="Only these codes or prefixes (DF1, DL3015)."),
     ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Skip these codes or prefixes."),
     unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes", help="Also apply fixes marked unsafe."),
-    output_format: Format = typer.Option(Format.text, "--format", help="text or json."),
+    output_format: FixFormat = typer.Option(FixFormat.text, "--format", help="text, json, sarif or github."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only errors (and the diff with --dry-run)."),
-    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Files processed in parallel."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Files processed in parallel (default: the CPU count)."),
+    repos: Optional[Path] = typer.Option(None, "--repos", help="A file listing repositories (local paths or git URLs), one a line."),
+    work_dir: Optional[Path] = typer.Option(None, "--work-dir", help="Where --repos clones URLs (default: a temp folder)."),
+    branch: Optional[str] = typer.Option(None, "--branch", help="With --repos --commit: the branch to commit the fixes on."),
+    commit: bool = typer.Option(False, "--commit", help="With --repos --branch: commit the fixes on that branch (never pushed)."),
+    patch_dir: Optional[Path] = typer.Option(None, "--patch-dir", help="With --repos: write one git patch per repository here."),
+    shard: Optional[str] = typer.Option(None, "--shard", help="I/N: process only the I-th of N stable shares of the inputs."),
     no_oracle: bool = typer.Option(False, "--no-buildkit-check", help="Skip the BuildKit parser guard."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
 ) -> None:
@@ -69,8 +82,45 @@ def fix(
         use_oracle=not no_oracle,
     )
     mode = "write" if write else "check" if check else "dry-run"
-    code = run([Path(p) for p in paths or ["."]], options, mode, output_format.value, quiet, jobs)
+    share = _parse_shard(shard)
+    units = None
+    if repos is not None:
+        units = _repository_units(paths, repos, work_dir, branch, commit, patch_dir, share, write)
+    elif branch or commit or patch_dir or work_dir:
+        _fail("--branch, --commit, --patch-dir and --work-dir work on --repos")
+    from .runner import cpu_count
+
+    code = run([Path(p) for p in paths or ["."]], options, mode, output_format.value, quiet, jobs or cpu_count(), share, units)
     raise typer.Exit(code)
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"dfix: error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _parse_shard(value: Optional[str]) -> Optional[tuple[int, int]]:
+    if value is None:
+        return None
+    index, _, total = value.partition("/")
+    if not (index.isdigit() and total.isdigit() and 1 <= int(index) <= int(total)):
+        _fail(f"--shard {value}: expected I/N with 1 <= I <= N, e.g. 1/4")
+    return int(index), int(total)
+
+
+def _repository_units(paths, repos, work_dir, branch, commit, patch_dir, share, write):
+    from .bulk import BulkError, Plan, repository_units
+
+    if paths:
+        _fail("give paths or --repos, not both")
+    if bool(branch) != commit:
+        _fail("--branch and --commit go together: the fixes are committed on that branch")
+    if write and (commit or patch_dir):
+        _fail("--write changes the checkouts; --commit and --patch-dir never do: choose one")
+    try:
+        return repository_units(Plan(repos, work_dir, branch, patch_dir), share)
+    except BulkError as err:
+        _fail(str(err))
 
 
 tools_app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False, no_args_is_help=True)

@@ -1,36 +1,41 @@
 """Process many files: read strictly, fix with the engine, report, write atomically. One file's failure
-never stops the others; the exit code says what happened."""
+never stops the others; the exit code says what happened.
+
+Inputs come in units: the paths on the command line are one unit, each repository of `--repos` is one
+(see bulk.py). Files are processed in order, in parallel when --jobs allows, and their results are
+streamed to the reporter as they arrive: only a bounded window of chunks is in flight, so memory does
+not grow with the number of files. A unit is closed (commit, patch) once its last file is back.
+"""
 
 from __future__ import annotations
 
-import json
+import hashlib
 import os
 import sys
-from dataclasses import dataclass, field
+import time
+from collections import Counter, deque
+from itertools import chain
 from pathlib import Path
+from typing import Iterable, Iterator
 
 from .engine import FileResult, Options, context_for, fix_text, load_rules, read_source
 from .files import InputError, discover, read_bytes, write_atomic
+from .report.output import Summary, make_reporter
 from .syntax import DockerfileSyntaxError
 
 EXIT_OK, EXIT_CHANGES, EXIT_ERROR = 0, 1, 2
+CHUNK = 16  # files per task sent to a worker: amortizes pickling without starving the other workers
+INLINE_BELOW = 2 * CHUNK  # fewer files than this are not worth starting worker processes for
+
+__all__ = ["EXIT_CHANGES", "EXIT_ERROR", "EXIT_OK", "Summary", "cpu_count", "in_shard", "process_file", "run"]
 
 
-@dataclass
-class Summary:
-    files: int = 0
-    changed: int = 0
-    fixes: int = 0
-    reported: int = 0
-    errors: list[str] = field(default_factory=list)
-
-
-def process_file(path: Path, options: Options, write: bool) -> FileResult:
-    display = str(path)
+def process_file(path: Path, options: Options, write: bool, display: str | None = None) -> FileResult:
+    display = str(path) if display is None else display
     try:
         text = read_source(read_bytes(path))
     except InputError as err:
-        return FileResult(display, error=str(err).removeprefix(f"{display}: "))
+        return FileResult(display, error=str(err).removeprefix(f"{path}: "))
     except DockerfileSyntaxError as err:
         return FileResult(display, error=str(err))
     result = fix_text(text, display, options, _rules(options), context_for(path))
@@ -52,60 +57,208 @@ def _rules(options: Options):
     return _RULES_CACHE[key]
 
 
-def _process_many(paths: list[Path], options: Options, write: bool, jobs: int):
-    if jobs <= 1 or len(paths) < 2:
-        for path in paths:
-            yield process_file(path, options, write)
+def cpu_count() -> int:
+    """The CPUs this process may run on (a container's limit, not the host's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def in_shard(key: str, shard: tuple[int, int] | None) -> bool:
+    """Whether `key` belongs to shard I of N (1-based). sha256 rather than hash(): Python salts str
+    hashes per process, and every CI runner must agree on the split."""
+    if shard is None:
+        return True
+    index, total = shard
+    digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).digest()
+    return int.from_bytes(digest[:8], "big") % total == index - 1
+
+
+class PathsUnit:
+    """The paths given on the command line."""
+
+    name = None
+    writes = False  # True for a repository worktree: fixes go there whatever the mode
+
+    def __init__(self, paths: list[Path], shard: tuple[int, int] | None = None) -> None:
+        self.paths = paths
+        self.shard = shard
+        self.applied: Counter = Counter()
+
+    def open(self) -> None:
+        pass
+
+    def inputs(self) -> Iterator[tuple[Path, str] | InputError]:
+        seen: set[Path] = set()
+        for root in self.paths:
+            for found in discover([root]):
+                where = Path(str(found).partition(": ")[0]) if isinstance(found, InputError) else found
+                if not in_shard(_shard_key(root, where), self.shard):
+                    continue
+                if isinstance(found, InputError):
+                    yield found
+                elif found.absolute() not in seen:
+                    seen.add(found.absolute())
+                    yield found, str(found)
+
+    def close(self):
+        return None
+
+    def cleanup(self) -> None:
+        pass
+
+
+def _shard_key(root: Path, path: Path) -> str:
+    """The path relative to the root it was found under, so runners in different checkouts agree."""
+    try:
+        rel = path.relative_to(root)
+    except ValueError:
+        return path.as_posix()
+    return rel.as_posix() if rel.parts else path.as_posix()
+
+
+def _worker_init(options: Options) -> None:
+    global _WORKER_OPTIONS
+    _WORKER_OPTIONS = options
+
+
+_WORKER_OPTIONS: Options | None = None
+
+
+def _work(tasks: list[tuple[Path, str, bool]]) -> list[FileResult]:
+    return [process_file(path, _WORKER_OPTIONS, write, display) for path, display, write in tasks]
+
+
+def _items(units: Iterable, opened: list, write: bool) -> Iterator[tuple]:
+    """("task", unit, (path, display, write)), ("error", unit, path, message) and ("end", unit), in order."""
+    for unit in units:
+        opened.append(unit)
+        unit.open()
+        for found in unit.inputs():
+            if isinstance(found, InputError):
+                path, _, message = str(found).partition(": ")
+                yield ("error", unit, path, message)
+            else:
+                yield ("task", unit, (found[0], found[1], write or unit.writes))
+        yield ("end", unit)
+
+
+def _ordered(items: Iterator[tuple], options: Options, jobs: int) -> Iterator[tuple[tuple, FileResult | None]]:
+    """Each item with its result, in input order. With jobs > 1 this process is one of the N: it takes
+    every N-th chunk itself, when that chunk's turn comes, and N-1 worker processes take the others.
+    So N cores run N busy processes (not N workers plus a parent that competes with them for a core),
+    and the tree holds one process less."""
+    head: list[tuple] = []
+    if jobs > 1:
+        for item in items:
+            head.append(item)
+            if sum(1 for i in head if i[0] == "task") >= INLINE_BELOW:
+                break
+        else:
+            jobs = 1
+    if jobs <= 1:
+        for item in chain(head, items):
+            yield item, (process_file(item[2][0], options, item[2][2], item[2][1]) if item[0] == "task" else None)
         return
     from concurrent.futures import ProcessPoolExecutor
 
-    chunk = max(1, min(64, len(paths) // (jobs * 4)))
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        yield from pool.map(_process_star, [(p, options, write) for p in paths], chunksize=chunk)
+    window: deque = deque()
+    with ProcessPoolExecutor(max_workers=jobs - 1, initializer=_worker_init, initargs=(options,)) as pool:
+        # start the workers now, while this process has not loaded BuildKit's Go runtime (not fork-safe)
+        pool.submit(int).result()
+        batch: list[tuple] = []
+        chunks = 0
 
-
-def _process_star(args):
-    return process_file(*args)
-
-
-def run(paths: list[Path], options: Options, mode: str, output_format: str, quiet: bool, jobs: int = 1) -> int:
-    summary = Summary()
-    files: list[Path] = []
-    for found in discover(paths):
-        if isinstance(found, InputError):
-            summary.errors.append(str(found))
-            if output_format == "text":
-                print(f"dfix: error: {found}", file=sys.stderr)
-        else:
-            files.append(found)
-    color = output_format == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    records = []
-    for result in _process_many(files, options, mode == "write", jobs):
-        summary.files += 1
-        if result.error:
-            summary.errors.append(f"{result.path}: {result.error}")
-            if output_format == "text":
-                print(f"dfix: error: {result.path}: {result.error}", file=sys.stderr)
+        def submit() -> None:
+            nonlocal chunks
+            tasks = [item[2] for item in batch if item[0] == "task"]
+            if not tasks:
+                window.append((list(batch), None, None))
+            elif chunks % jobs == 0:
+                window.append((list(batch), None, tasks))  # ours: done when drained, workers busy meanwhile
             else:
-                records.append(_record(result))
-            continue
-        if result.changed:
-            summary.changed += 1
-        summary.fixes += len(result.applied)
-        summary.reported += len(result.remaining)
-        if output_format == "json":
-            records.append(_record(result))
-        else:
-            _print_text(result, mode, quiet, color)
-    if output_format == "json":
-        for message in summary.errors:
-            if not any(r.get("error") and message.startswith(r["path"]) for r in records):
-                path, _, error = message.partition(": ")
-                records.append({"path": path, "error": error})
-        json.dump({"files": records, "summary": _summary_json(summary, mode)}, sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    elif not quiet:
-        print(_summary_line(summary, mode), file=sys.stderr)
+                window.append((list(batch), pool.submit(_work, tasks), None))
+            chunks += bool(tasks)
+            batch.clear()
+
+        def drain() -> Iterator[tuple[tuple, FileResult | None]]:
+            done, future, ours = window.popleft()
+            if ours is not None:
+                results = iter([process_file(path, options, write, display) for path, display, write in ours])
+            else:
+                results = iter(future.result() if future is not None else ())
+            for item in done:
+                yield item, (next(results) if item[0] == "task" else None)
+
+        tasks_in_batch = 0
+        for item in chain(head, items):
+            batch.append(item)
+            tasks_in_batch += item[0] == "task"
+            # a unit's end waits in the batch with the files after it; flushing it keeps commits prompt
+            if tasks_in_batch >= CHUNK or (item[0] == "end" and item[1].writes):
+                submit()
+                tasks_in_batch = 0
+            while len(window) > 2 * jobs:
+                yield from drain()
+        if batch:
+            submit()
+        while window:
+            yield from drain()
+
+
+def run(
+    paths: list[Path],
+    options: Options,
+    mode: str,
+    output_format: str,
+    quiet: bool,
+    jobs: int = 1,
+    shard: tuple[int, int] | None = None,
+    units: list | None = None,
+) -> int:
+    """Process `paths` (or the given units, e.g. repositories) and report in `output_format`."""
+    color = output_format == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    repos = units is not None
+    # fixes made in repository worktrees are written (committed, patched) whatever the mode says
+    shown = "write" if units and all(unit.writes for unit in units) else mode
+    reporter = make_reporter(output_format, sys.stdout, shown, quiet, color, repos)
+    summary = Summary()
+    if units is None:
+        units = [PathsUnit(paths, shard)]
+    reporter.start(_rules(options))
+    progress = _Progress.start(units, repos) if sys.stderr.isatty() and not quiet else None
+    opened: list = []
+    try:
+        for item, result in _ordered(_items(units, opened, mode == "write"), options, jobs):
+            kind, unit = item[0], item[1]
+            if kind == "task":
+                summary.add(result)
+                if result.changed and not result.error:
+                    unit.applied.update(f.code for f in result.applied)
+                reporter.file(result, "write" if unit.writes else mode)
+                if progress:
+                    progress.advance_file()
+            elif kind == "error":
+                summary.errors.append(f"{item[2]}: {item[3]}")
+                reporter.error(item[2], item[3])
+            else:
+                outcome = unit.close()
+                unit.cleanup()
+                if outcome is not None:
+                    summary.repositories[outcome.status] += 1
+                    if outcome.status == "error":
+                        summary.errors.append(f"{outcome.name}: {outcome.detail}")
+                    reporter.repository(outcome)
+                if progress:
+                    progress.advance_unit()
+    finally:
+        for unit in opened:
+            unit.cleanup()
+        if progress:
+            progress.stop()
+    reporter.end(summary)
+    sys.stdout.flush()
     if summary.errors:
         return EXIT_ERROR
     if mode == "check" and summary.changed:
@@ -113,53 +266,47 @@ def run(paths: list[Path], options: Options, mode: str, output_format: str, quie
     return EXIT_OK
 
 
-def _print_text(result: FileResult, mode: str, quiet: bool, color: bool) -> None:
-    from .report.diff import print_diff, unified_diff
+class _Progress:
+    """A rich progress bar on stderr, only when stderr is a terminal (rich is imported only then)."""
 
-    if result.changed and mode in ("dry-run", "check") and not (quiet and mode == "check"):
-        print_diff(unified_diff(result.original, result.fixed, result.path), sys.stdout, color)
-    if quiet:
-        return
-    for finding in result.applied:
-        verb = "fixed" if mode == "write" else "fix"
-        print(f"{result.path}:{finding.line}: {finding.code} {finding.message} [{verb}]")
-    for finding in result.remaining:
-        note = f" (not fixed: {finding.reason})" if finding.reason else " (no fix: unsafe, use --unsafe-fixes)" if finding.edits else ""
-        print(f"{result.path}:{finding.line}: {finding.code} {finding.message}{note}")
-    if result.withheld:
-        print(f"{result.path}: fixes held back: {result.withheld}")
+    @classmethod
+    def start(cls, units: list, repos: bool) -> "_Progress":
+        self = cls()
+        self.last = 0.0
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=Console(file=sys.stderr), transient=True,
+            # no refresh thread: worker processes may be forked after the bar starts
+            auto_refresh=False,
+            # stdout is routed above the bar only when it shares the terminal; a pipe stays untouched
+            redirect_stdout=sys.stdout.isatty(), redirect_stderr=True,
+        )
+        self.repos = self.bar.add_task("repositories", total=len(units)) if repos else None
+        self.files = self.bar.add_task("files", total=None if repos else _count(units))
+        self.bar.start()
+        return self
+
+    def advance_file(self) -> None:
+        self.bar.advance(self.files)
+        self._refresh()
+
+    def advance_unit(self) -> None:
+        if self.repos is not None:
+            self.bar.advance(self.repos)
+        self._refresh()
+
+    def _refresh(self) -> None:
+        now = time.monotonic()
+        if now - self.last >= 0.1:
+            self.last = now
+            self.bar.refresh()
+
+    def stop(self) -> None:
+        self.bar.stop()
 
 
-def _record(result: FileResult) -> dict:
-    from .report.diff import unified_diff
-
-    record = {"path": result.path, "changed": result.changed}
-    if result.error:
-        record["error"] = result.error
-        return record
-    record["applied"] = [{"code": f.code, "line": f.line, "message": f.message} for f in result.applied]
-    record["reported"] = [
-        {"code": f.code, "line": f.line, "message": f.message, "reason": f.reason} for f in result.remaining
-    ]
-    if result.withheld:
-        record["withheld"] = result.withheld
-    if result.changed:
-        record["diff"] = unified_diff(result.original, result.fixed, result.path)
-    return record
-
-
-def _summary_json(summary: Summary, mode: str) -> dict:
-    return {
-        "mode": mode, "files": summary.files, "changed": summary.changed, "fixes": summary.fixes,
-        "reported": summary.reported, "errors": len(summary.errors),
-    }
-
-
-def _summary_line(summary: Summary, mode: str) -> str:
-    verb = {"write": "fixed", "check": "would fix", "dry-run": "would fix"}[mode]
-    parts = [f"{summary.files} file{'s' if summary.files != 1 else ''} checked", f"{summary.changed} {verb} ({summary.fixes} fixes)"]
-    if summary.reported:
-        parts.append(f"{summary.reported} reported without a fix")
-    if summary.errors:
-        parts.append(f"{len(summary.errors)} error{'s' if len(summary.errors) != 1 else ''}")
-    return "dfix: " + ", ".join(parts)
+def _count(units: list) -> int:
+    return sum(1 for unit in units for found in unit.inputs() if not isinstance(found, InputError))

@@ -1,0 +1,257 @@
+"""`--repos` for real: git repositories made here (bare remotes and their clones), the CLI run as a
+subprocess, and git asked afterwards what is on the branches, in the patches and in the checkouts."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dfix.engine import fix_text
+
+from .conftest import ROOT
+
+NAIVE = "FROM python:3.12\nRUN apt-get update\nRUN apt-get install -y curl\nCOPY . /app\n"
+NAIVE_CRLF_NO_EOL = b"FROM debian:bookworm\r\nRUN apt-get update && apt-get install -y git\r\nCMD [\"bash\"]"
+GOOD = "FROM scratch\nCOPY app /app\n"
+
+
+@pytest.fixture
+def env(tmp_path):
+    """A fresh machine: no global or system git config, identity only through the environment."""
+    home = tmp_path / "home"
+    home.mkdir()
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
+        "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
+        "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com",
+        "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.com",
+        "NO_COLOR": "1", "PYTHONPATH": str(ROOT),
+    }
+
+
+def git(env, cwd, *args) -> str:
+    proc = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, check=True)
+    return proc.stdout.decode()
+
+
+def make_repo(env, path: Path, files: dict[str, bytes | str]) -> Path:
+    path.mkdir(parents=True)
+    git(env, path, "init", "-q", "-b", "main")
+    for rel, data in files.items():
+        target = path / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data.encode() if isinstance(data, str) else data)
+    git(env, path, "add", "--", *files)
+    git(env, path, "commit", "-q", "-m", "initial")
+    return path
+
+
+def make_remote(env, tmp_path: Path, name: str, files) -> tuple[Path, Path]:
+    """A bare remote and a clone of it with the files pushed: what a developer's machine has."""
+    work = make_repo(env, tmp_path / "seed" / name, files)
+    bare = tmp_path / "remotes" / f"{name}.git"
+    bare.parent.mkdir(parents=True, exist_ok=True)
+    git(env, tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
+    git(env, work, "push", "-q", str(bare), "main")
+    clone = tmp_path / "checkouts" / name
+    clone.parent.mkdir(parents=True, exist_ok=True)
+    git(env, tmp_path, "clone", "-q", str(bare), str(clone))
+    return bare, clone
+
+
+def dfix(env, *args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "dfix", *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True, check=False
+    )
+
+
+def snapshot(env, repo: Path) -> dict:
+    """Everything the user's checkout is: HEAD, branch, status, and the bytes of every file."""
+    files = {
+        p.relative_to(repo).as_posix(): p.read_bytes()
+        for p in sorted(repo.rglob("*")) if p.is_file() and ".git" not in p.relative_to(repo).parts
+    }
+    return {
+        "head": git(env, repo, "rev-parse", "HEAD"), "branch": git(env, repo, "symbolic-ref", "HEAD"),
+        "status": git(env, repo, "status", "--porcelain", "--untracked-files=all"), "files": files,
+        "index": git(env, repo, "ls-files", "--stage"),
+    }
+
+
+def expected(data: bytes | str) -> tuple[bytes, dict[str, int]]:
+    text = data.decode() if isinstance(data, bytes) else data
+    result = fix_text(text)
+    counts: dict[str, int] = {}
+    for finding in result.applied:
+        counts[finding.code] = counts.get(finding.code, 0) + 1
+    return result.fixed.encode(), counts
+
+
+def write_list(tmp_path: Path, *lines: str) -> Path:
+    listing = tmp_path / "repos.txt"
+    listing.write_text("\n".join(lines) + "\n")
+    return listing
+
+
+def test_branch_and_commit_hold_exactly_the_fixed_files(env, tmp_path):
+    _, repo = make_remote(env, tmp_path, "shop", {
+        "Dockerfile": NAIVE,
+        "svc/api/Dockerfile": NAIVE_CRLF_NO_EOL,
+        "svc/clean/Dockerfile": GOOD,
+        "README.md": "shop\n",
+    })
+    (repo / "scratch.Dockerfile").write_text(NAIVE)  # untracked: not in HEAD, so not dfix's to commit
+    (repo / "README.md").write_text("edited, not committed\n")  # dirty, but not a file dfix changes
+    before = snapshot(env, repo)
+    listing = write_list(tmp_path, "# the fleet", "", "checkouts/shop")
+    proc = dfix(env, "--repos", listing, "--branch", "dfix/fixes", "--commit")
+    assert proc.returncode == 0, proc.stderr
+    assert snapshot(env, repo) == before  # HEAD, branch, index, status and every byte untouched
+    head = before["head"].strip()
+    assert git(env, repo, "rev-parse", "dfix/fixes^").strip() == head
+    changed = git(env, repo, "diff", "--name-only", head, "dfix/fixes").split()
+    assert changed == ["Dockerfile", "svc/api/Dockerfile"]
+    counts: dict[str, int] = {}
+    for rel, original in (("Dockerfile", NAIVE), ("svc/api/Dockerfile", NAIVE_CRLF_NO_EOL)):
+        fixed, found = expected(original)
+        blob = subprocess.run(["git", "show", f"dfix/fixes:{rel}"], cwd=repo, env=env, capture_output=True, check=True).stdout
+        assert blob == fixed  # CRLF and the missing final newline kept, byte for byte
+        for code, n in found.items():
+            counts[code] = counts.get(code, 0) + n
+    message = git(env, repo, "log", "-1", "--format=%B", "dfix/fixes")
+    for code, n in counts.items():
+        assert f"- {code} x{n}" in message
+    assert message.startswith(f"dfix: {sum(counts.values())} fixes in 2 files")
+    assert git(env, repo, "worktree", "list", "--porcelain").count("worktree ") == 1  # scratch worktree gone
+    assert "committed: branch dfix/fixes" in proc.stderr
+    assert "scratch.Dockerfile" not in proc.stdout
+
+
+def test_dirty_repository_is_skipped_with_the_reason_and_the_others_go_on(env, tmp_path):
+    _, dirty = make_remote(env, tmp_path, "dirty", {"Dockerfile": NAIVE, "svc/Dockerfile": NAIVE})
+    _, clean = make_remote(env, tmp_path, "clean", {"Dockerfile": NAIVE})
+    (dirty / "svc" / "Dockerfile").write_text(NAIVE + "EXPOSE 80\n")
+    before = snapshot(env, dirty)
+    listing = write_list(tmp_path, str(dirty), str(clean))
+    proc = dfix(env, "--repos", listing, "--branch", "dfix/fixes", "--commit", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    repos = {r["name"]: r for r in json.loads(proc.stdout)["repositories"]}
+    assert repos["dirty"]["status"] == "skipped"
+    assert "uncommitted changes to svc/Dockerfile" in repos["dirty"]["detail"]
+    assert repos["clean"]["status"] == "committed" and repos["clean"]["files"] == ["Dockerfile"]
+    assert snapshot(env, dirty) == before
+    assert git(env, dirty, "branch", "--list", "dfix/fixes") == ""  # no branch left behind
+    assert git(env, clean, "branch", "--list", "dfix/fixes").strip()
+    # a staged change counts as uncommitted too
+    git(env, dirty, "checkout", "-q", "--", "svc/Dockerfile")
+    (dirty / "Dockerfile").write_text(NAIVE + "# staged\n")
+    git(env, dirty, "add", "Dockerfile")
+    text = dfix(env, "--repos", write_list(tmp_path, str(dirty)), "--branch", "dfix/fixes", "--commit")
+    assert text.returncode == 0 and "dfix: dirty: skipped: uncommitted changes to Dockerfile" in text.stderr
+
+
+def test_patches_apply_to_the_original_checkouts_byte_for_byte(env, tmp_path):
+    bare, local = make_remote(env, tmp_path, "api", {"Dockerfile": NAIVE, "deploy/Containerfile": NAIVE_CRLF_NO_EOL})
+    _, other = make_remote(env, tmp_path, "worker", {"build/app.Dockerfile": NAIVE_CRLF_NO_EOL, "x.txt": "x\n"})
+    before = snapshot(env, local)
+    patches = tmp_path / "patches"
+    listing = write_list(tmp_path, str(local), bare.as_uri(), "checkouts/worker")
+    proc = dfix(env, "--repos", listing, "--patch-dir", patches, "--work-dir", tmp_path / "work")
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in patches.iterdir()) == ["api-2.patch", "api.patch", "worker.patch"]
+    assert snapshot(env, local) == before
+    assert git(env, local, "branch", "--list") == "* main\n"  # a patch makes no branch
+    for name, checkout, files in (
+        ("api", local, {"Dockerfile": NAIVE, "deploy/Containerfile": NAIVE_CRLF_NO_EOL}),
+        ("api-2", local, {"Dockerfile": NAIVE, "deploy/Containerfile": NAIVE_CRLF_NO_EOL}),  # the URL, cloned
+        ("worker", other, {"build/app.Dockerfile": NAIVE_CRLF_NO_EOL}),
+    ):
+        patch = patches / f"{name}.patch"
+        check = subprocess.run(["git", "apply", "--check", str(patch)], cwd=checkout, env=env, capture_output=True, text=True)
+        assert check.returncode == 0, check.stderr
+        target = tmp_path / "applied" / name
+        git(env, tmp_path, "clone", "-q", str(checkout), str(target))
+        git(env, target, "apply", str(patch))
+        for rel, original in files.items():
+            assert (target / rel).read_bytes() == expected(original)[0], (name, rel)
+        assert git(env, target, "status", "--porcelain").count("\n") == len(files)
+
+
+def test_a_repository_that_fails_to_clone_is_reported_and_the_others_go_on(env, tmp_path):
+    _, good = make_remote(env, tmp_path, "good", {"Dockerfile": NAIVE})
+    missing = (tmp_path / "no-such-remote.git").as_uri()
+    listing = write_list(tmp_path, missing, str(good), str(tmp_path / "not-there"))
+    proc = dfix(env, "--repos", listing, "--branch", "dfix/fixes", "--commit")
+    assert proc.returncode == 2
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("dfix: error:")]
+    assert len(errors) == 2, proc.stderr
+    assert errors[0].startswith("dfix: error: no-such-remote: cannot clone: ")
+    assert errors[1] == "dfix: error: not-there: no such directory"
+    assert "Traceback" not in proc.stderr
+    assert git(env, good, "branch", "--list", "dfix/fixes").strip()
+
+
+def test_an_existing_branch_is_never_overwritten(env, tmp_path):
+    _, repo = make_remote(env, tmp_path, "repo", {"Dockerfile": NAIVE})
+    git(env, repo, "branch", "dfix/fixes")
+    tip = git(env, repo, "rev-parse", "dfix/fixes")
+    proc = dfix(env, "--repos", write_list(tmp_path, str(repo)), "--branch", "dfix/fixes", "--commit")
+    assert proc.returncode == 2
+    assert "dfix: error: repo: branch dfix/fixes already exists" in proc.stderr
+    assert git(env, repo, "rev-parse", "dfix/fixes") == tip
+
+
+def test_a_symlink_out_of_the_repository_is_not_followed(env, tmp_path):
+    outside = tmp_path / "outside.Dockerfile"
+    outside.write_text(NAIVE)
+    repo = make_repo(env, tmp_path / "repo", {"Dockerfile": NAIVE})
+    (repo / "other.Dockerfile").symlink_to(outside)
+    git(env, repo, "add", "other.Dockerfile")
+    git(env, repo, "commit", "-q", "-m", "link")
+    proc = dfix(env, "--repos", write_list(tmp_path, str(repo)), "--branch", "b", "--commit")
+    assert proc.returncode == 2
+    assert "dfix: error: repo/other.Dockerfile: symlink to a file outside the repository" in proc.stderr
+    assert outside.read_text() == NAIVE
+    assert git(env, repo, "diff", "--name-only", "main", "b").split() == ["Dockerfile"]
+
+
+def test_repos_without_branch_check_in_place(env, tmp_path):
+    _, one = make_remote(env, tmp_path, "one", {"Dockerfile": NAIVE})
+    _, two = make_remote(env, tmp_path, "two", {"svc/Dockerfile": GOOD})
+    listing = write_list(tmp_path, str(one), str(two))
+    proc = dfix(env, "--repos", listing, "--check")
+    assert proc.returncode == 1, proc.stderr
+    assert "+++ b/one/Dockerfile" in proc.stdout and "+++ b/two/" not in proc.stdout
+    assert (one / "Dockerfile").read_text() == NAIVE
+    assert "repositories  2  2 checked" in proc.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--branch", "x"], "--branch and --commit go together"),
+    (["--commit"], "--branch and --commit go together"),
+    (["--write", "--branch", "x", "--commit"], "choose one"),
+    (["--branch", "bad..name", "--commit"], "not a valid branch name"),
+])
+def test_option_mistakes_are_one_line(env, tmp_path, args, message):
+    _, repo = make_remote(env, tmp_path, "repo", {"Dockerfile": NAIVE})
+    proc = dfix(env, "--repos", write_list(tmp_path, str(repo)), *args)
+    assert proc.returncode == 2
+    assert message in proc.stderr and len(proc.stderr.strip().splitlines()) <= 2, proc.stderr
+
+
+def test_repository_shards_are_disjoint_and_cover_the_list(env, tmp_path):
+    names = [f"r{i}" for i in range(9)]
+    for name in names:
+        make_repo(env, tmp_path / name, {"Dockerfile": NAIVE})
+    listing = write_list(tmp_path, *names)
+    seen: list[str] = []
+    for index in (1, 2, 3):
+        proc = dfix(env, "--repos", listing, "--shard", f"{index}/3", "--format", "json")
+        seen += [r["name"] for r in json.loads(proc.stdout)["repositories"]]
+    assert sorted(seen) == names
