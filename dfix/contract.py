@@ -11,6 +11,7 @@ from __future__ import annotations
 import posixpath
 
 from .syntax import Document, Instruction
+from .syntax.command import command_words, dev_flag_positions
 from .syntax.document import add_source_is_remote
 from .syntax.packages import package_command
 from .syntax.shell import script_of
@@ -52,6 +53,10 @@ def contract(doc: Document) -> dict[str, object]:
                     facets.setdefault(f"stage{stage.index}.users-created", []).append(items)
                 else:
                     runs.append(items)
+            elif keyword in ("CMD", "ENTRYPOINT"):
+                argv, dev = _command_key(doc, stage, ins)
+                facets.setdefault(f"stage{stage.index}.{keyword.lower()}", []).append(argv)
+                facets.setdefault(f"stage{stage.index}.command-dev-flags", []).append(dev)
             elif keyword == "USER":
                 facets.setdefault(f"stage{stage.index}.user", []).append(ins.args)
             else:
@@ -117,6 +122,25 @@ def _copy_key(doc: Document, ins: Instruction) -> tuple:
         if plain:
             keyword = "COPY"
     return (keyword, _flags(ins), tuple(args), _bodies(doc, ins))
+
+
+def _command_key(doc: Document, stage, ins: Instruction) -> tuple[tuple, tuple]:
+    """The argv a CMD/ENTRYPOINT runs, split from its development flags. A shell-form simple command of
+    literal words runs the same argv as its exec form, unless an ENTRYPOINT/CMD pairing makes the form matter."""
+    words = command_words(doc, ins)
+    if words is None:
+        return ("shell", _normal(ins.args)), ()
+    values = [w.value for w in words]
+    if not ins.is_json and values and values[0] == "exec" and len(values) > 1:
+        values = values[1:]
+    chain = doc.stage_chain(stage)
+    paired = (ins.keyword == "CMD" and any(o.keyword == "ENTRYPOINT" for l in chain for o in l.body if o.index < ins.index)) or (
+        ins.keyword == "ENTRYPOINT" and any(o.keyword == "CMD" for o in stage.body if o.index > ins.index))
+    dev = dev_flag_positions(values)
+    dropped = {k for first, last in dev for k in range(first, last + 1)}
+    argv = tuple(v for k, v in enumerate(values) if k not in dropped)
+    form = ("json" if ins.is_json else "shell") if paired else "argv"
+    return (form, argv), tuple(" ".join(values[a:b + 1]) for a, b in dev)
 
 
 _USER_TOOLS = frozenset({"useradd", "adduser", "groupadd", "addgroup"})

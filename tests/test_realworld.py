@@ -145,6 +145,8 @@ def buildkit_contract(buildkit, text: str):
             if not pairs:
                 continue
             value = [x for p in pairs for x in p]
+        if cmd in ("CMD", "ENTRYPOINT"):
+            value = _command_argv(value, command.json)
         if cmd == "MAINTAINER":
             cmd, value = "LABEL", ["maintainer", " ".join(value)]
         elif cmd == "LABEL":
@@ -216,3 +218,33 @@ def test_every_copy_before_install_is_fixed_or_reported(results, buildkit):
                     pytest.fail(f"{path.name}:{command.start_line}: install after a context copy, no DF201")
                 copied_context = False
     assert expected >= 5 and covered == expected
+
+
+# Development flags DF504 removes on purpose (kept here apart from dfix's own table).
+_DEV = {"--reload": 0, "--reload-dir": 1, "--reload-include": 1, "--reload-exclude": 1, "--reload-delay": 1,
+        "--reload-engine": 1, "--reload-extra-file": 1, "--debug": 0, "--debugger": 0}
+_SHELL_SYNTAX = re.compile(r"[$`|&;<>*?~()]")
+
+
+def _command_argv(value: list[str], is_json: bool) -> list[str]:
+    """A shell-form simple command runs the same argv as its exec form (DF503's change); dev flags go (DF504)."""
+    if not is_json:
+        text = value[0] if value else ""
+        if _SHELL_SYNTAX.search(text):
+            return ["shell:" + " ".join(text.split())]
+        value = _words(text)
+        if value[:1] == ["exec"]:
+            value = value[1:]
+    out, skip = [], 0
+    servers = {"uvicorn", "gunicorn", "hypercorn", "flask"}
+    is_server = bool(set(v.rsplit("/", 1)[-1] for v in value[:3]) & servers)
+    for word in value:
+        if skip:
+            skip -= 1
+            continue
+        option, eq, _ = word.partition("=")
+        if is_server and option in _DEV:
+            skip = 0 if eq else _DEV[option]
+            continue
+        out.append(word)
+    return out

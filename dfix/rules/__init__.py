@@ -8,6 +8,9 @@ from .apt_assume_yes import AptAssumeYes
 from .apt_lists_cleanup import AptListsCleanup
 from .apt_no_install_recommends import AptNoInstallRecommends
 from .apt_update_with_install import AptUpdateWithInstall
+from .exec_form_command import ExecFormCommand
+from .no_reload import NoReload
+from .dev_server import DevServer
 from .base import Finding, Rule, RuleContext, Safety
 from .dependency_layer_order import DependencyLayerOrder
 from .maintainer_to_label import MaintainerToLabel
@@ -27,6 +30,9 @@ ALL_RULES: tuple[type[Rule], ...] = (
     NonRootUser,
     MaintainerToLabel,
     PythonEnvDefaults,
+    ExecFormCommand,
+    NoReload,
+    DevServer,
 )
 BY_CODE = {rule.code: rule for rule in ALL_RULES}
 

@@ -179,3 +179,36 @@ def parse_mount(value: str) -> dict[str, str]:
         out[key] = val.strip().strip("'\"") if eq else "true"
     out.setdefault("type", "bind")
     return out
+
+
+def json_string_spans(args: str) -> list[tuple[str, int, int]] | None:
+    """(value, start, end) of each string in a JSON array of strings, offsets into ``args``; None if not one."""
+    import json
+
+    decoder = json.JSONDecoder()
+    out: list[tuple[str, int, int]] = []
+    pos = args.find("[")
+    if pos == -1 or args[:pos].strip():
+        return None
+    pos += 1
+    while True:
+        while pos < len(args) and args[pos] in " \t\r\n":
+            pos += 1
+        if pos < len(args) and args[pos] == "]" and not out:
+            return out
+        if pos >= len(args) or args[pos] != '"':
+            return None
+        try:
+            value, end = decoder.raw_decode(args, pos)
+        except ValueError:
+            return None
+        out.append((value, pos, end))
+        pos = end
+        while pos < len(args) and args[pos] in " \t\r\n":
+            pos += 1
+        if pos < len(args) and args[pos] == ",":
+            pos += 1
+            continue
+        if pos < len(args) and args[pos] == "]":
+            return out
+        return None

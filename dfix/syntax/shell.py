@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from .document import Document, Instruction
 
 _PARSER = None
+_SHELL_FORM = frozenset({"RUN", "CMD", "ENTRYPOINT"})
 _LITERAL_ESCAPES_IN_DQ = '"\\$`\n'
 NON_POSIX_SHELLS = ("powershell", "pwsh", "cmd")
 WINDOWS_BASES = ("windows", "servercore", "nanoserver")
@@ -41,6 +42,7 @@ class Command:
     start: int
     end: int
     assignments: dict[str, str | None] = field(default_factory=dict)
+    redirected: bool = False  # has a redirection (>, <, 2>&1, <<<): only a shell can run it
 
     @property
     def name(self) -> str | None:
@@ -101,7 +103,7 @@ def is_posix_shell(doc: Document, ins: Instruction) -> bool:
 
 def _read(doc: Document, ins: Instruction) -> Script:
     target = ins.inner or ins
-    if target.keyword != "RUN" or target.is_json or not is_posix_shell(doc, ins):
+    if target.keyword not in _SHELL_FORM or target.is_json or not is_posix_shell(doc, ins):
         return Script(ok=False)
     if ins.heredocs:
         return _read_heredoc_script(doc, ins, target)
@@ -181,6 +183,7 @@ def _collect(node, data: bytes, to_source, out: list[Command]) -> None:
     if node.type == "command":
         words: list[Word] = []
         assignments: dict[str, str | None] = {}
+        redirected = node.parent is not None and node.parent.type == "redirected_statement"
         for child in node.named_children:
             if child.type == "variable_assignment":
                 name = child.child_by_field_name("name")
@@ -191,11 +194,13 @@ def _collect(node, data: bytes, to_source, out: list[Command]) -> None:
             elif child.type == "command_name":
                 inner = child.named_children[0] if child.named_children else child
                 words.append(Word(_literal(inner, data), to_source(child.start_byte), to_source(child.end_byte)))
-            elif child.type in _REDIRECTS or child.type == "comment":
+            elif child.type in _REDIRECTS:
+                redirected = True
+            elif child.type == "comment":
                 continue
             else:
                 words.append(Word(_literal(child, data), to_source(child.start_byte), to_source(child.end_byte)))
-        out.append(Command(words, to_source(node.start_byte), to_source(node.end_byte), assignments))
+        out.append(Command(words, to_source(node.start_byte), to_source(node.end_byte), assignments, redirected))
     for child in node.named_children:
         if child.type == "command":
             _collect(child, data, to_source, out)
