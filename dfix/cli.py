@@ -56,6 +56,9 @@ def fix(
     select: Optional[List[str]] = typer.Option(None, "--select", help="Only these codes or prefixes (DF1, DL3015)."),
     ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Skip these codes or prefixes."),
     unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes", help="Also apply fixes marked unsafe."),
+    pin_digest: bool = typer.Option(
+        False, "--pin-digest", help="Pin base images to the digest a local podman/docker knows (image:tag@sha256:...)."
+    ),
     output_format: FixFormat = typer.Option(FixFormat.text, "--format", help="text, json, sarif or github."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only errors (and the diff with --dry-run)."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Files processed in parallel (default: the CPU count)."),
@@ -79,6 +82,7 @@ def fix(
         select=_split_codes(select),
         ignore=_split_codes(ignore) or frozenset(),
         unsafe_fixes=unsafe_fixes,
+        pin_digest=pin_digest,
         use_oracle=not no_oracle,
     )
     mode = "write" if write else "check" if check else "dry-run"

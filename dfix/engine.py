@@ -29,6 +29,7 @@ class Options:
     ignore: frozenset[str] = frozenset()
     unsafe_fixes: bool = False
     use_oracle: bool = True
+    pin_digest: bool = False  # DF401 also writes the digest a local engine knows for each base image
 
     def enabled(self, rule: type[Rule]) -> bool:
         def matches(patterns: Iterable[str]) -> bool:
@@ -91,7 +92,7 @@ def fix_text(
     if not doc.instructions:
         result.error = "file with no instructions"
         return result
-    ctx = RuleContext(build_context=context)
+    ctx = RuleContext(build_context=context, options={"pin_digest": options.pin_digest})
     try:
         outcome = _fix(doc, rules, ctx, options)
     except Exception as err:  # a bug in a rule must not stop the other files, nor write this one

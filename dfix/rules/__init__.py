@@ -12,11 +12,13 @@ from .exec_form_command import ExecFormCommand
 from .no_reload import NoReload
 from .dev_server import DevServer
 from .base import Finding, Rule, RuleContext, Safety
+from .base_image_pin import BaseImagePin
 from .dependency_layer_order import DependencyLayerOrder
 from .maintainer_to_label import MaintainerToLabel
 from .non_root_user import NonRootUser
 from .pip_no_cache_dir import PipNoCacheDir
 from .python_env_defaults import PythonEnvDefaults
+from .python_slim_base import PythonSlimBase
 
 ALL_RULES: tuple[type[Rule], ...] = (
     AptAssumeYes,
@@ -28,6 +30,8 @@ ALL_RULES: tuple[type[Rule], ...] = (
     DependencyLayerOrder,
     AddToCopy,
     NonRootUser,
+    BaseImagePin,
+    PythonSlimBase,
     MaintainerToLabel,
     PythonEnvDefaults,
     ExecFormCommand,
