@@ -54,6 +54,7 @@ class Plan:
     work_dir: Path | None = None
     branch: str | None = None  # with --commit: commit the fixes on this new branch
     patch_dir: Path | None = None
+    write: bool = False  # --write without --branch/--patch-dir: fix the checkouts (and clones) in place
 
     @property
     def worktree(self) -> bool:
@@ -269,6 +270,10 @@ class RepoUnit:
             return outcome
         if self.worktree is None:
             outcome.detail = _codes(self.applied)
+            if self.plan.write and self.applied and self.clone is not None:
+                self.keep_clone = True  # the fixes were written there: a temp folder must not take them
+                outcome.location = str(self.clone)
+                outcome.detail += f" in {self.clone}"
             return outcome
         try:
             self._deliver(outcome)

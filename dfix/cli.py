@@ -122,7 +122,7 @@ def _repository_units(paths, repos, work_dir, branch, commit, patch_dir, share, 
     if write and (commit or patch_dir):
         _fail("--write changes the checkouts; --commit and --patch-dir never do: choose one")
     try:
-        return repository_units(Plan(repos, work_dir, branch, patch_dir), share)
+        return repository_units(Plan(repos, work_dir, branch, patch_dir, write), share)
     except BulkError as err:
         _fail(str(err))
 

@@ -222,12 +222,12 @@ def run(
     repos = units is not None
     # fixes made in repository worktrees are written (committed, patched) whatever the mode says
     shown = "write" if units and all(unit.writes for unit in units) else mode
-    reporter = make_reporter(output_format, sys.stdout, shown, quiet, color, repos)
     summary = Summary()
     if units is None:
         units = [PathsUnit(paths, shard)]
-    reporter.start(_rules(options))
     progress = _Progress.start(units, repos) if sys.stderr.isatty() and not quiet else None
+    reporter = make_reporter(output_format, _Stdout(), shown, quiet, color, repos)
+    reporter.start(_rules(options))
     opened: list = []
     try:
         for item, result in _ordered(_items(units, opened, mode == "write"), options, jobs):
@@ -264,6 +264,24 @@ def run(
     if mode == "check" and summary.changed:
         return EXIT_CHANGES
     return EXIT_OK
+
+
+class _Stdout:
+    """sys.stdout as it is at each write: while the progress bar runs on a shared terminal, that is
+    rich's proxy that prints above the bar; before and after, the real stream."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+    def isatty(self) -> bool:
+        return sys.stdout.isatty()
+
+    @property
+    def encoding(self) -> str:
+        return getattr(sys.stdout, "encoding", None) or "utf-8"
 
 
 class _Progress:

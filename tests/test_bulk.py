@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -230,6 +231,17 @@ def test_repos_without_branch_check_in_place(env, tmp_path):
     assert "+++ b/one/Dockerfile" in proc.stdout and "+++ b/two/" not in proc.stdout
     assert (one / "Dockerfile").read_text() == NAIVE
     assert "repositories  2  2 checked" in proc.stderr
+
+
+def test_write_in_place_keeps_the_clones_that_were_fixed(env, tmp_path):
+    bare, _ = make_remote(env, tmp_path, "svc", {"Dockerfile": NAIVE})
+    proc = dfix(env, "--repos", write_list(tmp_path, bare.as_uri()), "--write", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    (repo,) = json.loads(proc.stdout)["repositories"]
+    clone = Path(repo["location"])  # in a temp folder that was kept for it
+    assert (clone / "Dockerfile").read_bytes() == expected(NAIVE)[0]
+    assert git(env, clone, "status", "--porcelain") == " M Dockerfile\n"
+    shutil.rmtree(clone.parent)
 
 
 @pytest.mark.parametrize("args, message", [
