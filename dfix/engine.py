@@ -49,10 +49,12 @@ class FileResult:
     remaining: list[Finding] = field(default_factory=list)
     error: str | None = None  # bad input: nothing was fixed
     withheld: str | None = None  # fixes found but held back by the guard, and why
+    # other files of the build context the fixes rewrite: absolute path -> (text before or None, text after)
+    side_files: dict[str, tuple[str | None, str]] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
-        return self.error is None and self.fixed != self.original
+        return self.error is None and (self.fixed != self.original or bool(self.side_files))
 
 
 class GuardFailure(Exception):
@@ -99,7 +101,7 @@ def fix_text(
         result.error = f"internal error, file left unchanged: {type(err).__name__}: {err}"
         return result
     if outcome.failure is None:
-        _store(result, outcome)
+        _store(result, outcome, context)
         return result
     # Hold back only what fails: retry with each applied rule alone, keep those that pass together.
     codes = sorted({f.code for f in outcome.applied})
@@ -111,7 +113,7 @@ def fix_text(
     if passing and len(passing) < len(codes):
         kept = _fix(doc, [r for r in rules if r.code in passing], ctx, options)
         if kept.failure is None:
-            _store(result, kept)
+            _store(result, kept, context)
             result.withheld = f"{', '.join(c for c in codes if c not in passing)} held back: {outcome.failure}"
             result.remaining = _with_rest(kept.remaining, outcome.applied, passing)
             return result
@@ -125,10 +127,15 @@ def _with_rest(remaining: list[Finding], applied: list[Finding], passing: list[s
     return remaining + [Finding(f.code, f.line, f.message, (), "held back by the contract guard") for f in held]
 
 
-def _store(result: FileResult, outcome: _Outcome) -> None:
+def _store(result: FileResult, outcome: _Outcome, context: BuildContext | None = None) -> None:
     result.fixed = outcome.doc.text
     result.applied = outcome.applied
     result.remaining = outcome.remaining
+    if context is not None:
+        for rel, text in sorted(outcome.files.items()):
+            before = context.read_text(rel) if context.exists(rel) else None
+            if before != text:
+                result.side_files[str(context.root / rel)] = (before, text)
 
 
 @dataclass
@@ -138,6 +145,7 @@ class _Outcome:
     remaining: list[Finding]
     first_findings: list[Finding]
     failure: str | None = None
+    files: dict[str, str] = field(default_factory=dict)  # context-relative path -> new text
 
 
 def _allowed(rule: Rule, options: Options) -> bool:
@@ -149,20 +157,24 @@ def _fix(doc: Document, rules: Sequence[Rule], ctx: RuleContext, options: Option
     applied: list[Finding] = []
     current = doc
     first: list[Finding] | None = None
+    files: dict[str, str] = {}
     for _ in range(MAX_PASSES):
         findings = [f for rule in rules for f in rule.check(current, ctx)]
         if first is None:
             first = findings
-        chosen, edits = [], []
-        fixable = [f for f in findings if f.edits and _allowed(by_code[f.code], options)]
+        chosen, edits, touched = [], [], set()
+        fixable = [f for f in findings if f.fixable and _allowed(by_code[f.code], options)]
         phase = min((by_code[f.code].phase for f in fixable), default=0)
         for finding in fixable:
             if by_code[finding.code].phase != phase:
                 continue
             if any(e.conflicts_with(x) for e in finding.edits for x in edits):
                 continue
+            if any(change.path in touched for change in finding.files):
+                continue
             chosen.append(finding)
             edits.extend(finding.edits)
+            touched.update(change.path for change in finding.files)
         if not chosen:
             remaining = findings
             break
@@ -171,6 +183,10 @@ def _fix(doc: Document, rules: Sequence[Rule], ctx: RuleContext, options: Option
         except (DockerfileSyntaxError, EditConflict) as err:
             # name the pass's findings too, so fix_text can retry each rule alone
             return _Outcome(doc, applied + chosen, [], first, f"a fix produced text that does not tokenize ({err})")
+        changes = {change.path: change.text for f in chosen for change in f.files}
+        if changes:
+            files.update(changes)
+            ctx = RuleContext(build_context=ctx.build_context.with_changes(changes), options=ctx.options)
         applied.extend(chosen)
     else:
         return _Outcome(doc, applied, [], first or [], f"fixes did not settle after {MAX_PASSES} passes")
@@ -178,7 +194,28 @@ def _fix(doc: Document, rules: Sequence[Rule], ctx: RuleContext, options: Option
         return _Outcome(doc, [], remaining, first or [])
     changes = frozenset().union(*(by_code[f.code].changes for f in applied))
     failure = guard(doc, current, changes, options.use_oracle)
-    return _Outcome(current, applied, remaining, first or [], failure)
+    if failure is None and files and ctx.build_context is not None:
+        failure = _guard_context(current, ctx.build_context)
+    return _Outcome(current, applied, remaining, first or [], failure, files)
+
+
+def _guard_context(doc: Document, context: BuildContext) -> str | None:
+    """A rewritten .dockerignore must not hide anything a COPY/ADD names from the build context."""
+    from .context.dockerignore import DockerIgnore
+
+    ignore = DockerIgnore.of(context)
+    if ignore is None:
+        return None
+    for ins in doc.instructions:
+        if ins.keyword not in ("COPY", "ADD") or ins.flag("from") or ins.heredocs:
+            continue
+        args = ins.json_args if ins.is_json else [w for w, _, _ in ins.words]
+        for source in args[:-1]:
+            if source in (".", "./") or "://" in source or "$" in source:
+                continue
+            if ignore.ignored(source.lstrip("/")):
+                return f".dockerignore would hide {source}, which line {ins.line_number} copies"
+    return None
 
 
 def guard(before: Document, after: Document, changes: frozenset[str] = frozenset(), use_oracle: bool = True) -> str | None:
@@ -203,4 +240,4 @@ def guard(before: Document, after: Document, changes: frozenset[str] = frozenset
 
 
 def context_for(path: Path) -> BuildContext:
-    return BuildContext(path.parent.resolve())
+    return BuildContext(path.parent.resolve(), dockerfile=path.name)

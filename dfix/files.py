@@ -111,17 +111,21 @@ def read_bytes(path: Path) -> bytes:
 def write_atomic(path: Path, data: bytes) -> None:
     """Write through a temp file in the same directory and os.replace, keeping mode (and owner when allowed)."""
     target = path.resolve()
-    info = target.stat()
+    try:
+        info = target.stat()
+        mode, owner = info.st_mode & 0o7777, (info.st_uid, info.st_gid)
+    except FileNotFoundError:  # a new file a fix adds (a .dockerignore): the usual mode, our owner
+        mode, owner = 0o644, None
     fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".dfix-tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temp, info.st_mode & 0o7777)
-        if hasattr(os, "chown"):
+        os.chmod(temp, mode)
+        if owner is not None and hasattr(os, "chown"):
             try:
-                os.chown(temp, info.st_uid, info.st_gid)
+                os.chown(temp, *owner)
             except PermissionError:
                 pass
         os.replace(temp, target)

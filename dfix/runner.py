@@ -41,7 +41,10 @@ def process_file(path: Path, options: Options, write: bool, display: str | None 
     result = fix_text(text, display, options, _rules(options), context_for(path))
     if write and result.changed:
         try:
-            write_atomic(path, result.fixed.encode("utf-8"))
+            if result.fixed != result.original:
+                write_atomic(path, result.fixed.encode("utf-8"))
+            for side, (_, text) in result.side_files.items():
+                write_atomic(Path(side), text.encode("utf-8"))
         except OSError as err:
             result.error = f"cannot write: {err.strerror or err}"
     return result

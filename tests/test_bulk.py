@@ -117,7 +117,8 @@ def test_branch_and_commit_hold_exactly_the_fixed_files(env, tmp_path):
     head = before["head"].strip()
     assert git(env, repo, "rev-parse", "dfix/fixes^").strip() == head
     changed = git(env, repo, "diff", "--name-only", head, "dfix/fixes").split()
-    assert changed == ["Dockerfile", "svc/api/Dockerfile"]
+    # the .dockerignore files DF601 writes beside them are committed with them
+    assert changed == [".dockerignore", "Dockerfile", "svc/api/.dockerignore", "svc/api/Dockerfile"]
     counts: dict[str, int] = {}
     for rel, original in (("Dockerfile", NAIVE), ("svc/api/Dockerfile", NAIVE_CRLF_NO_EOL)):
         fixed, found = expected(original)
@@ -125,10 +126,11 @@ def test_branch_and_commit_hold_exactly_the_fixed_files(env, tmp_path):
         assert blob == fixed  # CRLF and the missing final newline kept, byte for byte
         for code, n in found.items():
             counts[code] = counts.get(code, 0) + n
+    counts["DF601"] = 2  # one .dockerignore beside each Dockerfile (expected() runs without a context)
     message = git(env, repo, "log", "-1", "--format=%B", "dfix/fixes")
     for code, n in counts.items():
         assert f"- {code} x{n}" in message
-    assert message.startswith(f"dfix: {sum(counts.values())} fixes in 2 files")
+    assert message.startswith(f"dfix: {sum(counts.values())} fixes in 4 files")
     assert git(env, repo, "worktree", "list", "--porcelain").count("worktree ") == 1  # scratch worktree gone
     assert "committed: branch dfix/fixes" in proc.stderr
     assert "scratch.Dockerfile" not in proc.stdout
@@ -140,7 +142,7 @@ def test_dirty_repository_is_skipped_with_the_reason_and_the_others_go_on(env, t
     (dirty / "svc" / "Dockerfile").write_text(NAIVE + "EXPOSE 80\n")
     before = snapshot(env, dirty)
     listing = write_list(tmp_path, str(dirty), str(clean))
-    proc = dfix(env, "--repos", listing, "--branch", "dfix/fixes", "--commit", "--format", "json")
+    proc = dfix(env, "--repos", listing, "--branch", "dfix/fixes", "--commit", "--format", "json", "--ignore", "DF601")
     assert proc.returncode == 0, proc.stderr
     repos = {r["name"]: r for r in json.loads(proc.stdout)["repositories"]}
     assert repos["dirty"]["status"] == "skipped"
@@ -163,7 +165,7 @@ def test_patches_apply_to_the_original_checkouts_byte_for_byte(env, tmp_path):
     before = snapshot(env, local)
     patches = tmp_path / "patches"
     listing = write_list(tmp_path, str(local), bare.as_uri(), "checkouts/worker")
-    proc = dfix(env, "--repos", listing, "--patch-dir", patches, "--work-dir", tmp_path / "work")
+    proc = dfix(env, "--repos", listing, "--patch-dir", patches, "--work-dir", tmp_path / "work", "--ignore", "DF601")
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in patches.iterdir()) == ["api-2.patch", "api.patch", "worker.patch"]
     assert snapshot(env, local) == before
@@ -215,7 +217,7 @@ def test_a_symlink_out_of_the_repository_is_not_followed(env, tmp_path):
     (repo / "other.Dockerfile").symlink_to(outside)
     git(env, repo, "add", "other.Dockerfile")
     git(env, repo, "commit", "-q", "-m", "link")
-    proc = dfix(env, "--repos", write_list(tmp_path, str(repo)), "--branch", "b", "--commit")
+    proc = dfix(env, "--repos", write_list(tmp_path, str(repo)), "--branch", "b", "--commit", "--ignore", "DF601")
     assert proc.returncode == 2
     assert "dfix: error: repo/other.Dockerfile: symlink to a file outside the repository" in proc.stderr
     assert outside.read_text() == NAIVE
@@ -240,7 +242,7 @@ def test_write_in_place_keeps_the_clones_that_were_fixed(env, tmp_path):
     (repo,) = json.loads(proc.stdout)["repositories"]
     clone = Path(repo["location"])  # in a temp folder that was kept for it
     assert (clone / "Dockerfile").read_bytes() == expected(NAIVE)[0]
-    assert git(env, clone, "status", "--porcelain") == " M Dockerfile\n"
+    assert git(env, clone, "status", "--porcelain") == " M Dockerfile\n?? .dockerignore\n"  # DF601 wrote it
     shutil.rmtree(clone.parent)
 
 

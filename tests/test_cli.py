@@ -43,6 +43,7 @@ def test_check_exit_codes(project, tmp_path_factory):
     assert dfix("--check", project).returncode == 1
     good = tmp_path_factory.mktemp("good")
     (good / "Dockerfile").write_text(GOOD)
+    (good / ".dockerignore").write_text(".git\n.env\n.venv\n")
     proc = dfix("--check", good)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
@@ -54,7 +55,9 @@ def test_write_is_atomic_keeps_mode_and_settles(project):
     assert proc.returncode == 0, proc.stderr
     assert stat.S_IMODE(target.stat().st_mode) == 0o640
     assert target.read_text() != NAIVE
-    assert sorted(p.name for p in project.iterdir()) == ["Dockerfile"]  # no temp file left behind
+    # no temp file left behind; the .dockerignore DF601 writes is new, with the usual mode
+    assert sorted(p.name for p in project.iterdir()) == [".dockerignore", "Dockerfile"]
+    assert stat.S_IMODE((project / ".dockerignore").stat().st_mode) == 0o644
     assert dfix("--check", project).returncode == 0
 
 

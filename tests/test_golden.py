@@ -7,6 +7,8 @@ idempotent and parse with BuildKit's parser with the same instruction boundaries
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from dfix.context import BuildContext
@@ -25,7 +27,19 @@ def _options(case):
         # only this rule runs, so its fix shows whatever its safety level
         return Options(select=frozenset({RULE_BY_NAME[group].code}), unsafe_fixes=True)
     assert group == "all-rules", f"fixture group {group!r} names no rule"
+    if not _side_expectations(case):
+        # .dockerignore writing has its own cases; here it runs where a case states what it expects
+        return Options(ignore=frozenset({"DF601"}))
     return Options()
+
+
+def _side_expectations(case) -> dict[str, bytes]:
+    """Expected other files: `after.dockerignore` for .dockerignore, `after.Dockerfile.dockerignore` for that one."""
+    return {
+        "." + p.name.removeprefix("after.") if p.name == "after.dockerignore" else p.name.removeprefix("after."): p.read_bytes()
+        for p in case.glob("after.*")
+        if p.name != "after.Dockerfile"
+    }
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.parent.name}/{c.name}" for c in CASES])
@@ -33,11 +47,15 @@ def test_golden(case, buildkit):
     before = (case / "before.Dockerfile").read_bytes().decode("utf-8")
     expected = (case / "after.Dockerfile").read_bytes().decode("utf-8")
     options = _options(case)
-    result = fix_text(before, str(case), options, context=BuildContext(case))
+    context = BuildContext(case, dockerfile="Dockerfile")
+    result = fix_text(before, str(case), options, context=context)
     assert result.error is None
     assert result.fixed == expected, f"withheld: {result.withheld}"
-    again = fix_text(result.fixed, str(case), options, context=BuildContext(case))
-    assert again.fixed == result.fixed, "a second run changed the output"
+    sides = {Path(path).name: after.encode("utf-8") for path, (_, after) in result.side_files.items()}
+    assert sides == _side_expectations(case)
+    written = context.with_changes({name: data.decode("utf-8") for name, data in sides.items()})
+    again = fix_text(result.fixed, str(case), options, context=written)
+    assert again.fixed == result.fixed and not again.side_files, "a second run changed the output"
     assert buildkit_lines(result.fixed) is not None
 
 

@@ -14,8 +14,37 @@ _COMPRESSED_MAGIC = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd")
 class BuildContext:
     """A directory used as build context. Paths given to it are context-relative, as in COPY/ADD."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, overlay: dict[str, str] | None = None, dockerfile: str | None = None) -> None:
         self.root = root
+        self.dockerfile = dockerfile  # the Dockerfile's name, when it lies in this folder
+        # files a fix has rewritten but not yet written: later passes must read these, not the disk
+        self.overlay: dict[str, str] = dict(overlay or {})
+
+    def with_changes(self, changes: dict[str, str]) -> BuildContext:
+        return BuildContext(self.root, {**self.overlay, **changes}, self.dockerfile)
+
+    def ignore_file(self) -> str:
+        """The ignore file BuildKit reads for this Dockerfile: `<name>.dockerignore` first, then `.dockerignore`."""
+        if self.dockerfile:
+            own = f"{self.dockerfile}.dockerignore"
+            if self.exists(own):
+                return own
+        return ".dockerignore"
+
+    def read_text(self, rel: str) -> str | None:
+        """A context file's text as the pending fixes leave it; None when it does not exist or is not text."""
+        rel = rel.lstrip("/")
+        if rel in self.overlay:
+            return self.overlay[rel]
+        try:
+            # bytes, not read_text(): universal newlines would turn CRLF into LF
+            return (self.root / rel).read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    def exists(self, rel: str) -> bool:
+        rel = rel.lstrip("/")
+        return rel in self.overlay or (self.root / rel).exists()
 
     def resolve(self, source: str) -> list[Path] | None:
         """The files a COPY/ADD source names (globs expanded); None when it escapes the context."""

@@ -73,16 +73,10 @@ class DockerIgnore:
             self.patterns.append(_Pattern(cleaned, exclusion, _compile(cleaned)))
 
     @classmethod
-    def for_dockerfile(cls, context: Path, dockerfile: Path | None = None) -> DockerIgnore | None:
-        """BuildKit reads `<Dockerfile name>.dockerignore` next to the Dockerfile first, then the context's."""
-        candidates = []
-        if dockerfile is not None:
-            candidates.append(dockerfile.parent / f"{dockerfile.name}.dockerignore")
-        candidates.append(context / ".dockerignore")
-        for path in candidates:
-            if path.is_file():
-                return cls(path.read_text(encoding="utf-8", errors="replace").splitlines())
-        return None
+    def of(cls, context) -> DockerIgnore | None:
+        """The ignore rules BuildKit applies for the context's Dockerfile, as pending fixes leave them."""
+        text = context.read_text(context.ignore_file())
+        return None if text is None else cls(text.splitlines())
 
     def ignored(self, rel: str) -> bool:
         rel = _clean(rel)

@@ -9,11 +9,12 @@ from typing import TextIO
 _NO_EOL = "\\ No newline at end of file\n"
 
 
-def unified_diff(before: str, after: str, path: str) -> str:
-    a = before.splitlines(keepends=True)
+def unified_diff(before: str | None, after: str, path: str) -> str:
+    """`before` None: a new file (`--- /dev/null`)."""
+    a = (before or "").splitlines(keepends=True)
     b = after.splitlines(keepends=True)
     out = []
-    for line in difflib.unified_diff(a, b, f"a/{path}", f"b/{path}"):
+    for line in difflib.unified_diff(a, b, "/dev/null" if before is None else f"a/{path}", f"b/{path}"):
         if line.startswith(("---", "+++")):
             out.append(line.rstrip("\r\n") + "\n")
             continue

@@ -7,6 +7,7 @@ small record per repository), so memory stays flat however many files a fleet ha
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -102,7 +103,10 @@ class TextReporter(Reporter):
             self.error(result.path, result.error)
             return
         if result.changed and mode in ("dry-run", "check") and not (self.quiet and mode == "check"):
-            print_diff(unified_diff(result.original, result.fixed, result.path), self.out, self.color)
+            if result.fixed != result.original:
+                print_diff(unified_diff(result.original, result.fixed, result.path), self.out, self.color)
+            for side, (before, after) in result.side_files.items():
+                print_diff(unified_diff(before, after, _display(side, result.path)), self.out, self.color)
         if self.quiet:
             return
         write = self.out.write
@@ -162,6 +166,14 @@ class JsonReporter(Reporter):
         self.out.write(f',\n  "summary": {data}\n}}\n')
 
 
+def _display(side: str, dockerfile: str) -> str:
+    """A side file's path written the way its Dockerfile's path was (relative stays relative)."""
+    folder = os.path.dirname(dockerfile)
+    if os.path.dirname(side) == os.path.abspath(folder or "."):
+        return os.path.join(folder, os.path.basename(side))
+    return side
+
+
 def file_record(result: "FileResult") -> dict:
     record = {"path": result.path, "changed": result.changed}
     if result.error:
@@ -175,6 +187,12 @@ def file_record(result: "FileResult") -> dict:
         record["withheld"] = result.withheld
     if result.changed:
         record["diff"] = unified_diff(result.original, result.fixed, result.path)
+    if result.side_files:
+        record["files"] = [
+            {"path": _display(side, result.path), "created": before is None,
+             "diff": unified_diff(before, after, _display(side, result.path))}
+            for side, (before, after) in result.side_files.items()
+        ]
     return record
 
 

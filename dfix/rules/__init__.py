@@ -8,13 +8,14 @@ from .apt_assume_yes import AptAssumeYes
 from .apt_lists_cleanup import AptListsCleanup
 from .apt_no_install_recommends import AptNoInstallRecommends
 from .apt_update_with_install import AptUpdateWithInstall
-from .exec_form_command import ExecFormCommand
-from .no_reload import NoReload
-from .dev_server import DevServer
-from .base import Finding, Rule, RuleContext, Safety
+from .base import FileChange, Finding, Rule, RuleContext, Safety
 from .base_image_pin import BaseImagePin
 from .dependency_layer_order import DependencyLayerOrder
+from .dev_server import DevServer
+from .dockerignore import DockerIgnoreRule
+from .exec_form_command import ExecFormCommand
 from .maintainer_to_label import MaintainerToLabel
+from .no_reload import NoReload
 from .non_root_user import NonRootUser
 from .pip_no_cache_dir import PipNoCacheDir
 from .python_env_defaults import PythonEnvDefaults
@@ -30,14 +31,15 @@ ALL_RULES: tuple[type[Rule], ...] = (
     DependencyLayerOrder,
     AddToCopy,
     NonRootUser,
+    DockerIgnoreRule,
     BaseImagePin,
     PythonSlimBase,
     MaintainerToLabel,
     PythonEnvDefaults,
-    ExecFormCommand,
     NoReload,
+    ExecFormCommand,
     DevServer,
 )
 BY_CODE = {rule.code: rule for rule in ALL_RULES}
 
-__all__ = ["ALL_RULES", "BY_CODE", "Finding", "Rule", "RuleContext", "Safety"]
+__all__ = ["ALL_RULES", "BY_CODE", "FileChange", "Finding", "Rule", "RuleContext", "Safety"]

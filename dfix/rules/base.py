@@ -19,16 +19,25 @@ class Safety(str, Enum):
 
 
 @dataclass(frozen=True)
+class FileChange:
+    """A whole new text for another file of the build context (a .dockerignore, the app's code)."""
+
+    path: str  # context-relative
+    text: str
+
+
+@dataclass(frozen=True)
 class Finding:
     code: str
     line: int  # 1-based
     message: str
     edits: tuple[Edit, ...] = ()
     reason: str | None = None  # why no fix is offered
+    files: tuple[FileChange, ...] = ()
 
     @property
     def fixable(self) -> bool:
-        return bool(self.edits)
+        return bool(self.edits or self.files)
 
 
 @dataclass
@@ -58,8 +67,8 @@ class Rule:
     def check(self, doc: Document, ctx: RuleContext) -> Iterator[Finding]:
         raise NotImplementedError
 
-    def finding(self, line: int, message: str, edits=(), reason: str | None = None) -> Finding:
-        return Finding(self.code, line, message, tuple(edits), reason)
+    def finding(self, line: int, message: str, edits=(), reason: str | None = None, files=()) -> Finding:
+        return Finding(self.code, line, message, tuple(edits), reason, tuple(files))
 
     @classmethod
     def docs(cls) -> str:

@@ -121,7 +121,7 @@ class DependencyLayerOrder(Rule):
             return self.finding(install.line_number, _MESSAGE, reason=plan.reason)
         if plan.phase_one and _phase_one_done(doc, stage, copy, install, plan):
             return None
-        ignore = DockerIgnore.for_dockerfile(context.root)
+        ignore = DockerIgnore.of(context)
         manifest_sources: list[str] = []
         for container_path in plan.manifests:
             rel = _context_path(container_path, dest_dir, sources)

@@ -1,0 +1,188 @@
+from __future__ import annotations
+
+import re
+
+from ..context.dockerignore import DockerIgnore
+from .base import FileChange, Rule, Safety
+
+HEADER = "# Written by dfix: keeps the build context small and secrets and caches out of the image."
+PYTHON = [
+    ("# version control, local environments and caches", [
+        ".git/", ".venv/", "venv/", "__pycache__/", "*.pyc", ".pytest_cache/", ".mypy_cache/", ".coverage", "htmlcov/",
+    ]),
+]
+NODE = [("# dependencies and build output made outside the image", ["node_modules/", "dist/"])]
+VCS = [("# version control", [".git/"])]
+SECRETS = [("# local secrets (the example stays)", [".env", ".env.*", "!.env.example"])]
+BUILD = [("# build definitions", ["Dockerfile*", "docker-compose*.yml"])]
+OPTIONAL_COMMENT = (
+    "# tests/ and docs/ are ignored because nothing copies them; shipping them is a judgment call: "
+    "delete these lines to send them to the build"
+)
+ESSENTIALS = [".git", ".env"]
+PYTHON_ESSENTIALS = [".venv"]
+_APPENDED = "# added by dfix: never sent to the build"
+_DOTENV = re.compile(r"\b(dotenv|load_dotenv|python-dotenv|environs|pydantic_settings|env_file)\b")
+
+
+class DockerIgnoreRule(Rule):
+    code = "DF601"
+    name = "dockerignore"
+    hadolint = ()
+    title = "no .dockerignore, or one without the essentials"
+    safety = Safety.MIGRATION
+    what = (
+        "Writes a .dockerignore for the detected stack when the build context has none; when it has one, "
+        "appends only the missing essentials (.git, .env, .venv) under a comment, never reordering or dropping "
+        "a line. Honours `<Dockerfile>.dockerignore`, which BuildKit reads first."
+    )
+    why = (
+        "Without it the whole folder is sent to the builder and `COPY . .` puts .git (history, sometimes "
+        "credentials), .env files, local virtualenvs and caches into the image."
+    )
+    example = ("(no .dockerignore)", ".dockerignore with .git/, .venv/, __pycache__/, .env, ...")
+    fix_safety = (
+        "No pattern may hide a file a COPY/ADD names (checked with Docker's matching rules); a pattern whose "
+        "name the instructions use (a venv on PATH, a dist/ the command runs) is left out; .env is left in when "
+        "the app loads it at run time; tests/ and docs/ only when nothing copies them. Not written when the "
+        "folder does not look like the build context (a COPY source is missing from it)."
+    )
+    changes = frozenset()
+    phase = 1
+
+    def check(self, doc, ctx):
+        context = ctx.build_context
+        if context is None or not doc.instructions:
+            return
+        docs = _context_dockerfiles(doc, context)
+        if docs is None:
+            yield self.finding(1, "no .dockerignore", reason="another Dockerfile in this folder cannot be read, and "
+                               "a .dockerignore applies to it too")
+            return
+        sources, used_words, copies_everything = _copy_facts(docs)
+        missing = [s for s in sources if not context.exists(s)]
+        if missing:
+            if not context.exists(context.ignore_file()):
+                yield self.finding(1, "no .dockerignore", reason=f"{missing[0]} is not in this folder, so the build "
+                                   "context is somewhere else")
+            return
+        name = context.ignore_file()
+        current = context.read_text(name)
+        keep_env = _loads_env_at_run_time(context, used_words)
+        if current is None:
+            lines = _template(context, docs, sources, used_words, copies_everything, keep_env)
+            yield self.finding(1, "no .dockerignore: the build sends and may copy .git, .env, virtualenvs and caches",
+                               files=[FileChange(name, "\n".join(lines) + "\n")])
+            return
+        ignore = DockerIgnore(current.splitlines())
+        essentials = ESSENTIALS + (PYTHON_ESSENTIALS if _is_python(context, docs) else [])
+        wanted = [e for e in essentials if not ignore.ignored(e) and not (e == ".env" and keep_env)]
+        wanted = _filter(wanted, sources, used_words)
+        if not wanted:
+            return
+        eol = "\r\n" if "\r\n" in current else "\n"
+        text = current if current.endswith(("\n", "\r")) or not current else current + eol
+        text += eol.join([_APPENDED, *wanted]) + eol
+        yield self.finding(1, f"{name} lets {', '.join(wanted)} into the build", files=[FileChange(name, text)])
+
+
+def _context_dockerfiles(doc, context):
+    """This Dockerfile and every other one in the folder that shares its .dockerignore; None if one is unreadable."""
+    from ..files import is_dockerfile_name
+    from ..syntax import DockerfileSyntaxError, tokenize
+
+    docs = [doc]
+    if context.dockerfile is None:
+        return docs
+    for path in sorted(context.root.iterdir()):
+        if path.name == context.dockerfile or not path.is_file() or not is_dockerfile_name(path.name):
+            continue
+        if (context.root / f"{path.name}.dockerignore").exists():
+            continue  # it reads its own ignore file
+        try:
+            docs.append(tokenize(path.read_bytes()))
+        except (OSError, DockerfileSyntaxError):
+            return None
+    return docs
+
+
+def _copy_facts(docs):
+    """Context sources COPY/ADD name, the words other instructions use, and whether a copy takes everything."""
+    sources: list[str] = []
+    words: set[str] = set()
+    everything = False
+    for ins in (i for doc in docs for i in doc.instructions):
+        if ins.keyword in ("COPY", "ADD") and not ins.flag("from") and not ins.heredocs:
+            args = ins.json_args if ins.is_json else [w for w, _, _ in ins.words]
+            for source in args[:-1]:
+                if source in (".", "./", "*"):
+                    everything = True
+                elif "://" not in source and not source.startswith("git@") and "$" not in source:
+                    if not any(ch in source for ch in "*?["):
+                        sources.append(source.lstrip("/").rstrip("/") or ".")
+        elif ins.keyword not in ("COPY", "ADD", "FROM"):
+            words.update(re.findall(r"[\w.\-]+", ins.logical))
+    return sources, words, everything
+
+
+def _loads_env_at_run_time(context, used_words) -> bool:
+    if ".env" in used_words:
+        return True
+    for rel in ("requirements.txt", "pyproject.toml", "Pipfile"):
+        text = context.read_text(rel)
+        if text and _DOTENV.search(text):
+            return True
+    for path in list(context.root.glob("*.py"))[:50] + list(context.root.glob("*/*.py"))[:200]:
+        try:
+            if _DOTENV.search(path.read_text(encoding="utf-8", errors="ignore")):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def _filter(patterns: list[str], sources: list[str], used_words: set[str]) -> list[str]:
+    """Drop patterns that would hide a named source, or whose name the instructions use."""
+    kept = []
+    for pattern in patterns:
+        if pattern.startswith("!"):
+            kept.append(pattern)
+            continue
+        bare = pattern.strip("/").replace("*", "")
+        if bare and bare.strip(".") and bare in used_words:
+            continue
+        single = DockerIgnore([pattern])
+        if any(single.ignored(source) for source in sources):
+            continue
+        kept.append(pattern)
+    return kept
+
+
+def _template(context, docs, sources, used_words, copies_everything, keep_env) -> list[str]:
+    groups = []
+    is_node = context.exists("package.json")
+    if _is_python(context, docs) or not is_node:
+        groups += PYTHON
+    else:
+        groups += VCS
+    if is_node:
+        groups += NODE
+    if not keep_env:
+        groups += SECRETS
+    groups += BUILD
+    lines = [HEADER]
+    for comment, patterns in groups:
+        kept = _filter(patterns, sources, used_words)
+        if [p for p in kept if not p.startswith("!")]:
+            lines += [comment, *kept]
+    optional = [f"{d}/" for d in ("tests", "docs") if context.exists(d) and not copies_everything
+                and not any(s == d or s.startswith(d + "/") for s in sources)]
+    optional = _filter(optional, sources, used_words)
+    if optional:
+        lines += [OPTIONAL_COMMENT, *optional]
+    return lines
+
+
+def _is_python(context, docs) -> bool:
+    return any(context.exists(f) for f in ("requirements.txt", "pyproject.toml", "setup.py", "Pipfile")) or \
+        bool(list(context.root.glob("*.py"))) or any("python" in s.base_expanded for d in docs for s in d.stages)
