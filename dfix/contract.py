@@ -57,6 +57,8 @@ def contract(doc: Document) -> dict[str, object]:
                 argv, dev = _command_key(doc, stage, ins)
                 facets.setdefault(f"stage{stage.index}.{keyword.lower()}", []).append(argv)
                 facets.setdefault(f"stage{stage.index}.command-dev-flags", []).append(dev)
+            elif keyword == "HEALTHCHECK":
+                facets.setdefault(f"stage{stage.index}.healthcheck", []).append(_instruction_key(doc, ins))
             elif keyword == "USER":
                 facets.setdefault(f"stage{stage.index}.user", []).append(ins.args)
             else:

@@ -148,8 +148,9 @@ class _Outcome:
     files: dict[str, str] = field(default_factory=dict)  # context-relative path -> new text
 
 
-def _allowed(rule: Rule, options: Options) -> bool:
-    return rule.safety is not Safety.UNSAFE or options.unsafe_fixes
+def _allowed(rule: Rule, options: Options, finding: Finding | None = None) -> bool:
+    unsafe = rule.safety is Safety.UNSAFE or (finding is not None and finding.unsafe)
+    return not unsafe or options.unsafe_fixes
 
 
 def _fix(doc: Document, rules: Sequence[Rule], ctx: RuleContext, options: Options) -> _Outcome:
@@ -163,7 +164,7 @@ def _fix(doc: Document, rules: Sequence[Rule], ctx: RuleContext, options: Option
         if first is None:
             first = findings
         chosen, edits, touched = [], [], set()
-        fixable = [f for f in findings if f.fixable and _allowed(by_code[f.code], options)]
+        fixable = [f for f in findings if f.fixable and _allowed(by_code[f.code], options, f)]
         phase = min((by_code[f.code].phase for f in fixable), default=0)
         for finding in fixable:
             if by_code[finding.code].phase != phase:

@@ -129,6 +129,8 @@ def buildkit_contract(buildkit, text: str, pinned: bool = False):
                 value[0] = re.sub(r"(:[^:/@]*)?(@.*)?$", "", value[0])
             current, runs = [("FROM", tuple(value), command.flags)], []
             continue
+        if cmd == "HEALTHCHECK" and any("urllib.request.urlopen('http://127.0.0.1:" in v for v in value):
+            continue  # DF506's check on the app's own health route
         if cmd == "USER" and value == [DF302_UID]:
             continue  # DF302 switches to its own user on purpose
         if cmd in ("COPY", "ADD"):

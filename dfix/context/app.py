@@ -83,6 +83,7 @@ def analyze_app(
     env: dict[str, str],
     resolve: Callable[[str], str | None],
     exposed: list[int],
+    overlay: dict[str, str] | None = None,
 ) -> AppFacts:
     """Facts about the app ``argv`` starts in a container with this WORKDIR and ENV.
 
@@ -91,6 +92,8 @@ def analyze_app(
     """
     facts = AppFacts()
     analysis = _Analysis(Path(context_root), list(argv), workdir or "/", dict(env), resolve, list(exposed), facts)
+    # files a pending fix rewrites (context-relative path -> text): read instead of the disk
+    analysis.overlay = dict(overlay or {})
     try:
         analysis.run()
     except RecursionError:
@@ -599,6 +602,7 @@ class _Analysis:
         self.env = env
         self.resolve_path = resolve
         self.exposed = exposed
+        self.overlay: dict[str, str] = {}
         self.f = facts
         self.path: list[str] = []  # container sys.path entries, in order
         self.src_fallback: str | None = None
@@ -638,7 +642,7 @@ class _Analysis:
         if rel.startswith("../") or rel == "..":
             return None
         path = self.root / rel
-        return rel if path.is_file() else None
+        return rel if rel in self.overlay or path.is_file() else None
 
     def _abs(self, path: str, base: str | None = None) -> str:
         return posixpath.normpath(posixpath.join(base or self.cwd, path))
@@ -681,7 +685,7 @@ class _Analysis:
             return None
         path = self.root / rel
         try:
-            data = path.read_bytes()
+            data = self.overlay[rel].encode("utf-8") if rel in self.overlay else path.read_bytes()
         except OSError as error:
             self.note(f"{rel} cannot be read ({error.strerror or error}).")
             return None
@@ -1044,7 +1048,7 @@ class _Analysis:
                 self.note(f"The command runs the script {script}, which dfix cannot find in the build context.")
             return None
         try:
-            lines = (self.root / rel).read_text(encoding="utf-8").splitlines()
+            lines = (self.overlay[rel] if rel in self.overlay else (self.root / rel).read_text(encoding="utf-8")).splitlines()
         except (OSError, UnicodeDecodeError):
             return None
         rest = words[script_index + 1:]

@@ -116,7 +116,7 @@ class TextReporter(Reporter):
         for finding in result.remaining:
             note = (
                 f" (not fixed: {finding.reason})" if finding.reason
-                else " (no fix: unsafe, use --unsafe-fixes)" if finding.edits else ""
+                else " (no fix: unsafe, use --unsafe-fixes)" if finding.fixable else ""
             )
             write(f"{result.path}:{finding.line}: {finding.code} {finding.message}{note}\n")
         if result.withheld:
@@ -169,8 +169,9 @@ class JsonReporter(Reporter):
 def _display(side: str, dockerfile: str) -> str:
     """A side file's path written the way its Dockerfile's path was (relative stays relative)."""
     folder = os.path.dirname(dockerfile)
-    if os.path.dirname(side) == os.path.abspath(folder or "."):
-        return os.path.join(folder, os.path.basename(side))
+    base = os.path.abspath(folder or ".")
+    if side.startswith(base + os.sep):
+        return os.path.join(folder, os.path.relpath(side, base))
     return side
 
 

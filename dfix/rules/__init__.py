@@ -14,11 +14,13 @@ from .dependency_layer_order import DependencyLayerOrder
 from .dev_server import DevServer
 from .dockerignore import DockerIgnoreRule
 from .exec_form_command import ExecFormCommand
+from .healthcheck import Healthcheck
 from .maintainer_to_label import MaintainerToLabel
 from .no_reload import NoReload
 from .non_root_user import NonRootUser
 from .pip_no_cache_dir import PipNoCacheDir
 from .python_env_defaults import PythonEnvDefaults
+from .reload_in_code import ReloadInCode
 from .python_slim_base import PythonSlimBase
 
 ALL_RULES: tuple[type[Rule], ...] = (
@@ -39,6 +41,8 @@ ALL_RULES: tuple[type[Rule], ...] = (
     NoReload,
     ExecFormCommand,
     DevServer,
+    Healthcheck,
+    ReloadInCode,
 )
 BY_CODE = {rule.code: rule for rule in ALL_RULES}
 

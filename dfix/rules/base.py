@@ -34,6 +34,7 @@ class Finding:
     edits: tuple[Edit, ...] = ()
     reason: str | None = None  # why no fix is offered
     files: tuple[FileChange, ...] = ()
+    unsafe: bool = False  # this fix needs --unsafe-fixes even where the rule's others do not
 
     @property
     def fixable(self) -> bool:
@@ -67,8 +68,8 @@ class Rule:
     def check(self, doc: Document, ctx: RuleContext) -> Iterator[Finding]:
         raise NotImplementedError
 
-    def finding(self, line: int, message: str, edits=(), reason: str | None = None, files=()) -> Finding:
-        return Finding(self.code, line, message, tuple(edits), reason, tuple(files))
+    def finding(self, line: int, message: str, edits=(), reason: str | None = None, files=(), unsafe=False) -> Finding:
+        return Finding(self.code, line, message, tuple(edits), reason, tuple(files), unsafe)
 
     @classmethod
     def docs(cls) -> str:

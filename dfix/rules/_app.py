@@ -1,0 +1,90 @@
+"""The app the final stage runs, as the context layer reads it: built once per document and overlay."""
+
+from __future__ import annotations
+
+import posixpath
+
+from ..context.app import AppFacts, analyze_app
+
+
+def final_app(doc, ctx) -> AppFacts | None:
+    context = ctx.build_context
+    stage = doc.final_stage
+    if context is None or stage is None:
+        return None
+    key = tuple(sorted((k, hash(v)) for k, v in context.overlay.items()))
+    cache = doc.__dict__.setdefault("_app_facts", {})
+    if key not in cache:
+        cache[key] = _analyze(doc, stage, context)
+    return cache[key]
+
+
+def command_instructions(doc, stage):
+    """The ENTRYPOINT and CMD in force in the final image (an ENTRYPOINT set later resets an inherited CMD)."""
+    entry = cmd = None
+    for link in doc.stage_chain(stage):
+        for ins in link.body:
+            if ins.keyword == "ENTRYPOINT":
+                entry = ins
+                if cmd is not None and doc.stage_of(cmd) is not link:
+                    cmd = None
+            elif ins.keyword == "CMD":
+                cmd = ins
+    return entry, cmd
+
+
+def _argv(ins) -> list[str]:
+    if ins is None:
+        return []
+    return ins.json_args if ins.is_json else ["/bin/sh", "-c", ins.args]
+
+
+def _analyze(doc, stage, context) -> AppFacts | None:
+    entry, cmd = command_instructions(doc, stage)
+    argv = _argv(entry) + _argv(cmd)
+    if not argv:
+        return None
+    chain = doc.stage_chain(stage)
+    workdir = "/"
+    copies = []  # (container dest dir or file, context source, is_dir), in order
+    exposed = []
+    for link in chain:
+        for ins in link.body:
+            if ins.keyword == "WORKDIR":
+                workdir = posixpath.normpath(posixpath.join(workdir, ins.args.strip().strip("'\"")))
+            elif ins.keyword == "EXPOSE":
+                for word, _, _ in ins.words:
+                    head = word.split("/")[0]
+                    if head.isdigit():
+                        exposed.append(int(head))
+            elif ins.keyword in ("COPY", "ADD") and not ins.flag("from") and not ins.heredocs:
+                args = ins.json_args if ins.is_json else [w for w, _, _ in ins.words]
+                if len(args) < 2 or any("$" in a for a in args):
+                    continue
+                *sources, dest = args
+                target = posixpath.normpath(posixpath.join(workdir, dest))
+                for source in sources:
+                    rel = "." if source in (".", "./") else posixpath.normpath(source.lstrip("/"))
+                    is_dir = rel == "." or (context.root / rel).is_dir()
+                    # "." and the WORKDIR are folders: a file copied there lands inside
+                    into = is_dir or dest.endswith("/") or len(sources) > 1 or dest in (".", "./") or target == workdir
+                    copies.append((target, rel, is_dir, into))
+    env = doc.env_at(stage.instructions[-1]) if stage.body else {}
+    for ins in stage.body[-1:]:
+        if ins.keyword == "ENV":
+            env.update(ins.key_values())
+
+    def resolve(container_path: str) -> str | None:
+        path = posixpath.normpath(container_path)
+        for target, rel, is_dir, into in reversed(copies):
+            if is_dir:
+                if path == target or path.startswith(target.rstrip("/") + "/"):
+                    inner = path[len(target.rstrip("/")) + 1:] if path != target else ""
+                    candidate = inner if rel == "." else posixpath.join(rel, inner) if inner else rel
+                    if context.exists(candidate):
+                        return candidate
+            elif (into and path == posixpath.join(target, posixpath.basename(rel))) or (not into and path == target):
+                return rel
+        return None
+
+    return analyze_app(context.root, argv, workdir, env, resolve, exposed, overlay=context.overlay)
