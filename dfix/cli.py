@@ -17,7 +17,7 @@ import typer
 
 from . import __version__
 
-SUBCOMMANDS = ("rules", "explain")
+SUBCOMMANDS = ("rules", "explain", "verify")
 
 
 class Format(str, Enum):
@@ -157,6 +157,25 @@ def explain(code: str = typer.Argument(..., help="A dfix code (DF101), rule name
     typer.echo(f"dfix: error: no rule {code!r} (see `dfix rules`)", err=True)
     raise typer.Exit(2)
 
+
+
+@tools_app.command("verify")
+def verify_command(
+    path: str = typer.Argument(..., help="A build context (a folder with a Dockerfile) or a Dockerfile."),
+    engine: Optional[str] = typer.Option(None, "--engine", help="podman, buildah or docker (default: the first found)."),
+    keep: bool = typer.Option(False, "--keep", help="Keep the two images (their tags are printed)."),
+    output_format: Format = typer.Option(Format.text, "--format", help="text or json."),
+) -> None:
+    """Build the original and the rewritten image, run both, compare (exit 0: the rewrite is no worse)."""
+    from .verify import VerifyError, print_report, verify
+
+    try:
+        report = verify(Path(path), engine, keep)
+    except VerifyError as err:
+        typer.echo(f"dfix: error: {err}", err=True)
+        raise typer.Exit(2)
+    print_report(report, output_format.value)
+    raise typer.Exit(0 if report.ok else 1)
 
 def _rule_json(rule) -> dict:
     return {
