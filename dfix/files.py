@@ -24,7 +24,9 @@ class InputError(Exception):
 
 def discover(paths: list[Path]) -> Iterator[Path | InputError]:
     """Dockerfiles under the given paths, in a stable order; errors are yielded, not raised."""
-    seen: set[Path] = set()
+    seen: set[str] = set()
+    # one root walks each file once: remembering them would cost memory in proportion to the fleet
+    dedupe = len(paths) > 1
     for root in paths:
         if root.is_symlink() and not root.exists():
             yield InputError(f"{root}: dangling symlink")
@@ -34,17 +36,19 @@ def discover(paths: list[Path]) -> Iterator[Path | InputError]:
             continue
         if root.is_dir() and not is_dockerfile_name(root.name):
             for found in _walk(root):
-                key = found if isinstance(found, InputError) else found.absolute()
-                if isinstance(found, InputError) or key not in seen:
-                    if not isinstance(found, InputError):
-                        seen.add(key)
+                if isinstance(found, InputError) or not dedupe:
+                    yield found
+                    continue
+                key = os.path.abspath(found)
+                if key not in seen:
+                    seen.add(key)
                     yield found
             continue
         if root.is_dir():
             yield InputError(f"{root}: is a directory, not a Dockerfile")
             continue
-        if root.absolute() not in seen:
-            seen.add(root.absolute())
+        if os.path.abspath(root) not in seen:
+            seen.add(os.path.abspath(root))
             yield root
 
 

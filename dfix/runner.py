@@ -18,6 +18,7 @@ from itertools import chain
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from .config import ConfigError, options_for
 from .engine import FileResult, Options, context_for, fix_text, load_rules, read_source
 from .files import InputError, discover, read_bytes, write_atomic
 from .report.output import Summary, make_reporter
@@ -26,12 +27,22 @@ from .syntax import DockerfileSyntaxError
 EXIT_OK, EXIT_CHANGES, EXIT_ERROR = 0, 1, 2
 CHUNK = 16  # files per task sent to a worker: amortizes pickling without starving the other workers
 INLINE_BELOW = 2 * CHUNK  # fewer files than this are not worth starting worker processes for
+GENERATION = 64  # chunks per worker before the workers are replaced (see _ordered)
 
 __all__ = ["EXIT_CHANGES", "EXIT_ERROR", "EXIT_OK", "Summary", "cpu_count", "in_shard", "process_file", "run"]
 
 
 def process_file(path: Path, options: Options, write: bool, display: str | None = None) -> FileResult:
+    """Fix one Dockerfile with `options` (the command line's) over its nearest config file.
+
+    A config file dfix cannot use comes back as an error result under the config's path, not the
+    Dockerfile's: the file to correct is the config (run() reports it once however many it governs).
+    """
     display = str(path) if display is None else display
+    try:
+        options = options_for(path, options)
+    except ConfigError as err:
+        return FileResult(_config_display(err.path, path, display), error=err.message)
     try:
         text = read_source(read_bytes(path))
     except InputError as err:
@@ -48,6 +59,14 @@ def process_file(path: Path, options: Options, write: bool, display: str | None 
         except OSError as err:
             result.error = f"cannot write: {err.strerror or err}"
     return result
+
+
+def _config_display(config: Path, dockerfile: Path, display: str) -> str:
+    """The config's path written the way its Dockerfile's is (relative stays relative, `repo/...` kept)."""
+    if os.path.isabs(display):
+        return str(config)
+    rel = os.path.relpath(config, os.path.dirname(os.path.abspath(dockerfile)))
+    return os.path.normpath(os.path.join(os.path.dirname(display), rel))
 
 
 _RULES_CACHE: dict[tuple, list] = {}
@@ -93,17 +112,23 @@ class PathsUnit:
         pass
 
     def inputs(self) -> Iterator[tuple[Path, str] | InputError]:
-        seen: set[Path] = set()
+        seen: set[str] = set()
+        dedupe = len(self.paths) > 1  # roots may overlap; one root walks each file once
         for root in self.paths:
             for found in discover([root]):
-                where = Path(str(found).partition(": ")[0]) if isinstance(found, InputError) else found
-                if not in_shard(_shard_key(root, where), self.shard):
-                    continue
+                if self.shard is not None:
+                    where = Path(str(found).partition(": ")[0]) if isinstance(found, InputError) else found
+                    if not in_shard(_shard_key(root, where), self.shard):
+                        continue
                 if isinstance(found, InputError):
                     yield found
-                elif found.absolute() not in seen:
-                    seen.add(found.absolute())
-                    yield found, str(found)
+                    continue
+                if dedupe:
+                    key = os.path.abspath(found)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                yield found, str(found)
 
     def close(self):
         return None
@@ -148,10 +173,13 @@ def _items(units: Iterable, opened: list, write: bool) -> Iterator[tuple]:
 
 
 def _ordered(items: Iterator[tuple], options: Options, jobs: int) -> Iterator[tuple[tuple, FileResult | None]]:
-    """Each item with its result, in input order. With jobs > 1 this process is one of the N: it takes
-    every N-th chunk itself, when that chunk's turn comes, and N-1 worker processes take the others.
-    So N cores run N busy processes (not N workers plus a parent that competes with them for a core),
-    and the tree holds one process less."""
+    """Each item with its result, in input order; with jobs > 1 the files run in worker processes.
+
+    Workers are replaced by a fresh generation every GENERATION chunks each: BuildKit's parser (the
+    `dockerfile` package, 3.4) leaks the fields of every command it returns, a few KB per file, so a
+    long-lived process would grow with the fleet. This process never parses (it only discovers,
+    reports and commits), so it stays small, and it forks the workers without a Go runtime in it.
+    """
     head: list[tuple] = []
     if jobs > 1:
         for item in items:
@@ -164,36 +192,29 @@ def _ordered(items: Iterator[tuple], options: Options, jobs: int) -> Iterator[tu
         for item in chain(head, items):
             yield item, (process_file(item[2][0], options, item[2][2], item[2][1]) if item[0] == "task" else None)
         return
-    from concurrent.futures import ProcessPoolExecutor
-
     window: deque = deque()
-    with ProcessPoolExecutor(max_workers=jobs - 1, initializer=_worker_init, initargs=(options,)) as pool:
-        # start the workers now, while this process has not loaded BuildKit's Go runtime (not fork-safe)
-        pool.submit(int).result()
-        batch: list[tuple] = []
-        chunks = 0
+    batch: list[tuple] = []
+    pool, submitted = None, 0
 
-        def submit() -> None:
-            nonlocal chunks
-            tasks = [item[2] for item in batch if item[0] == "task"]
-            if not tasks:
-                window.append((list(batch), None, None))
-            elif chunks % jobs == 0:
-                window.append((list(batch), None, tasks))  # ours: done when drained, workers busy meanwhile
-            else:
-                window.append((list(batch), pool.submit(_work, tasks), None))
-            chunks += bool(tasks)
-            batch.clear()
+    def submit() -> None:
+        nonlocal pool, submitted
+        tasks = [item[2] for item in batch if item[0] == "task"]
+        future = None
+        if tasks:
+            if pool is None:
+                pool, submitted = _pool(jobs, options), 0
+            future = pool.submit(_work, tasks)
+            submitted += 1
+        window.append((list(batch), future))
+        batch.clear()
 
-        def drain() -> Iterator[tuple[tuple, FileResult | None]]:
-            done, future, ours = window.popleft()
-            if ours is not None:
-                results = iter([process_file(path, options, write, display) for path, display, write in ours])
-            else:
-                results = iter(future.result() if future is not None else ())
-            for item in done:
-                yield item, (next(results) if item[0] == "task" else None)
+    def drain() -> Iterator[tuple[tuple, FileResult | None]]:
+        done, future = window.popleft()
+        results = iter(future.result() if future is not None else ())
+        for item in done:
+            yield item, (next(results) if item[0] == "task" else None)
 
+    try:
         tasks_in_batch = 0
         for item in chain(head, items):
             batch.append(item)
@@ -204,10 +225,27 @@ def _ordered(items: Iterator[tuple], options: Options, jobs: int) -> Iterator[tu
                 tasks_in_batch = 0
             while len(window) > 2 * jobs:
                 yield from drain()
+            if pool is not None and submitted >= GENERATION * jobs:
+                while window:  # the old generation finishes its chunks before the new one starts
+                    yield from drain()
+                pool.shutdown(wait=True)
+                pool = None
         if batch:
             submit()
         while window:
             yield from drain()
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _pool(jobs: int, options: Options):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # fork where it is safe and cheap (Linux): a worker starts with dfix already imported
+    context = multiprocessing.get_context("fork") if sys.platform == "linux" else None
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_init, initargs=(options,))
 
 
 def run(
@@ -232,10 +270,18 @@ def run(
     reporter = make_reporter(output_format, _Stdout(), shown, quiet, color, repos)
     reporter.start(_rules(options))
     opened: list = []
+    reported: set[tuple] = set()
     try:
         for item, result in _ordered(_items(units, opened, mode == "write"), options, jobs):
             kind, unit = item[0], item[1]
+            if kind == "task" and result.error and (id(unit), result.path, result.error) in reported:
+                # the same bad config again, for another Dockerfile it governs: said once is enough
+                if progress:
+                    progress.advance_file()
+                continue
             if kind == "task":
+                if result.error:
+                    reported.add((id(unit), result.path, result.error))
                 summary.add(result)
                 if result.changed and not result.error:
                     unit.applied.update(f.code for f in result.applied)
