@@ -136,6 +136,33 @@ def test_branch_and_commit_hold_exactly_the_fixed_files(env, tmp_path):
     assert "scratch.Dockerfile" not in proc.stdout
 
 
+def test_files_a_fix_writes_besides_the_dockerfile_are_committed_too(env, tmp_path):
+    """The branch holds what `dfix --write` makes of a fresh clone, whatever files that touches
+    (a new .dockerignore here), and nothing else."""
+    app = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . /app\nRUN pip install -r requirements.txt\nCMD [\"python\", \"app.py\"]\n"
+    _, repo = make_remote(env, tmp_path, "app", {"svc/Dockerfile": app, "svc/requirements.txt": "flask\n", "svc/app.py": "print(1)\n"})
+    reference = tmp_path / "reference"
+    git(env, tmp_path, "clone", "-q", str(repo), str(reference))
+    assert dfix(env, "--write", reference).returncode == 0
+    written = sorted(git(env, reference, "status", "--porcelain", "--untracked-files=all").split("\n")[:-1])
+    assert any(".dockerignore" in line for line in written), written  # the case this test is about
+    proc = dfix(env, "--repos", write_list(tmp_path, str(repo)), "--branch", "dfix/fixes", "--commit", "--patch-dir", tmp_path / "p")
+    assert proc.returncode == 0, proc.stderr
+    changed = git(env, repo, "diff", "--name-only", "main", "dfix/fixes").split()
+    assert changed == sorted(line[3:] for line in written)
+    for rel in changed:
+        blob = subprocess.run(["git", "show", f"dfix/fixes:{rel}"], cwd=repo, env=env, capture_output=True, check=True).stdout
+        assert blob == (reference / rel).read_bytes(), rel
+    check = subprocess.run(["git", "apply", "--check", str(tmp_path / "p" / "app.patch")], cwd=repo, env=env, capture_output=True)
+    assert check.returncode == 0, check.stderr
+    # an untracked file of the user's where dfix would write one: skipped, the user's file untouched
+    git(env, repo, "branch", "-D", "-q", "dfix/fixes")
+    (repo / "svc" / ".dockerignore").write_text("mine\n")
+    proc = dfix(env, "--repos", write_list(tmp_path, str(repo)), "--branch", "dfix/fixes", "--commit")
+    assert "dfix: app: skipped: uncommitted changes to svc/.dockerignore" in proc.stderr
+    assert (repo / "svc" / ".dockerignore").read_text() == "mine\n"
+
+
 def test_dirty_repository_is_skipped_with_the_reason_and_the_others_go_on(env, tmp_path):
     _, dirty = make_remote(env, tmp_path, "dirty", {"Dockerfile": NAIVE, "svc/Dockerfile": NAIVE})
     _, clean = make_remote(env, tmp_path, "clean", {"Dockerfile": NAIVE})
