@@ -31,8 +31,11 @@ def contract(doc: Document) -> dict[str, object]:
         "stages": [(s.name, _image_name(s.base_expanded), _flags(s.from_instruction)) for s in doc.stages],
     }
     for stage in doc.stages:
+        # the last stage is the image: named "final" so a conversion to multi-stage compares it with the
+        # original single stage
+        prefix = "final" if stage is doc.stages[-1] else f"stage{stage.index}"
         # the tag and digest apart, so pinning a base image can declare exactly that it changes them
-        facets[f"stage{stage.index}.base-tag"] = stage.base_expanded[len(_image_name(stage.base_expanded)):]
+        facets[f"{prefix}.base-tag"] = stage.base_expanded[len(_image_name(stage.base_expanded)):]
         labels: dict[str, str] = {}
         runs, others = [], []
         for ins in stage.body:
@@ -42,7 +45,7 @@ def contract(doc: Document) -> dict[str, object]:
             elif keyword == "ENV":
                 # per key, so a rule can declare exactly which variables it adds
                 for key, value in ins.key_values():
-                    facets.setdefault(f"stage{stage.index}.env.{key}", []).append(value)
+                    facets.setdefault(f"{prefix}.env.{key}", []).append(value)
             elif keyword == "MAINTAINER":
                 labels["maintainer"] = ins.args
             elif keyword in ("COPY", "ADD"):
@@ -50,34 +53,34 @@ def contract(doc: Document) -> dict[str, object]:
             elif keyword == "RUN":
                 items = _run_items(doc, ins)
                 if _creates_users_only(items):
-                    facets.setdefault(f"stage{stage.index}.users-created", []).append(items)
+                    facets.setdefault(f"{prefix}.users-created", []).append(items)
                 else:
                     runs.append(items)
             elif keyword in ("CMD", "ENTRYPOINT"):
                 argv, dev = _command_key(doc, stage, ins)
-                facets.setdefault(f"stage{stage.index}.{keyword.lower()}", []).append(argv)
-                facets.setdefault(f"stage{stage.index}.command-dev-flags", []).append(dev)
+                facets.setdefault(f"{prefix}.{keyword.lower()}", []).append(argv)
+                facets.setdefault(f"{prefix}.command-dev-flags", []).append(dev)
             elif keyword == "HEALTHCHECK":
-                facets.setdefault(f"stage{stage.index}.healthcheck", []).append(_instruction_key(doc, ins))
+                facets.setdefault(f"{prefix}.healthcheck", []).append(_instruction_key(doc, ins))
             elif keyword == "USER":
-                facets.setdefault(f"stage{stage.index}.user", []).append(ins.args)
+                facets.setdefault(f"{prefix}.user", []).append(ins.args)
             else:
                 others.append(_instruction_key(doc, ins))
-        facets[f"stage{stage.index}.labels"] = labels
+        facets[f"{prefix}.labels"] = labels
         copies = _without_overwritten_copies(doc, stage)
         # ownership apart, so the non-root fix can declare exactly that it hands the app files over
-        facets[f"stage{stage.index}.copies"] = [(k, tuple(f for f in fl if not f.startswith("chown=")), *r) for k, fl, *r in copies]
-        facets[f"stage{stage.index}.copy-chown"] = [tuple(f for f in fl if f.startswith("chown=")) for _, fl, *_ in copies]
+        facets[f"{prefix}.copies"] = [(k, tuple(f for f in fl if not f.startswith("chown=")), *r) for k, fl, *r in copies]
+        facets[f"{prefix}.copy-chown"] = [tuple(f for f in fl if f.startswith("chown=")) for _, fl, *_ in copies]
         # RUN boundaries are not part of the contract (DF103 merges RUNs): compare the commands in order
-        facets[f"stage{stage.index}.runs"] = [item for run in _without_phase_one(runs) for item in run]
-        facets[f"stage{stage.index}.instructions"] = others
+        facets[f"{prefix}.runs"] = [item for run in _without_phase_one(runs) for item in run]
+        facets[f"{prefix}.instructions"] = others
     return facets
 
 
 def differences(before: dict[str, object], after: dict[str, object], allowed: frozenset[str] = frozenset()) -> list[str]:
     out = []
     for key in sorted(set(before) | set(after)):
-        if any(key == a or key.endswith("." + a) for a in allowed):
+        if any(key == a or key.endswith("." + a) or (a.endswith(".*") and key.startswith(a[:-1])) for a in allowed):
             continue
         if before.get(key) != after.get(key):
             out.append(key)

@@ -16,6 +16,7 @@ from .dockerignore import DockerIgnoreRule
 from .exec_form_command import ExecFormCommand
 from .healthcheck import Healthcheck
 from .maintainer_to_label import MaintainerToLabel
+from .multi_stage_build import MultiStageBuild
 from .no_reload import NoReload
 from .non_root_user import NonRootUser
 from .pip_no_cache_dir import PipNoCacheDir
@@ -43,6 +44,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     DevServer,
     Healthcheck,
     ReloadInCode,
+    MultiStageBuild,
 )
 BY_CODE = {rule.code: rule for rule in ALL_RULES}
 
