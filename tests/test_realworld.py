@@ -58,7 +58,10 @@ def test_fix_is_exact_and_idempotent(path, results, buildkit):
     if "\r\n" not in text:
         assert "\r\n" not in fixed
     pinned = any(f.code in ("DF401", "DF402") for f in result.applied)
-    assert buildkit_contract(buildkit, text, pinned) == buildkit_contract(buildkit, fixed, pinned)
+    if any(f.code == "DF403" for f in result.applied):
+        assert_multi_stage_equivalent(buildkit, text, fixed)
+    else:
+        assert buildkit_contract(buildkit, text, pinned) == buildkit_contract(buildkit, fixed, pinned)
 
 
 def test_corpus_gets_fixed(results):
@@ -254,3 +257,28 @@ def _command_argv(value: list[str], is_json: bool) -> list[str]:
             continue
         out.append(word)
     return out
+
+
+_BUILD_ONLY = re.compile(r"^(build-essential|gcc|g\+\+|make|cmake|pkg-config|musl-dev|linux-headers|build-base|.*-dev)$")
+
+
+def assert_multi_stage_equivalent(buildkit, before: str, after: str):
+    """DF403: the runtime keeps every non-RUN instruction, the builder runs every pip install, no compiler ships."""
+    old = list(buildkit.parse_string(before))
+    new = list(buildkit.parse_string(after))
+    starts = [i for i, c in enumerate(new) if (c.cmd or "").upper() == "FROM"]
+    assert len(starts) == 2 and [v.lower() for v in new[0].value[1:]] == ["as", "builder"]
+    builder, runtime = new[starts[0]:starts[1]], new[starts[1]:]
+    assert builder[0].value[0] == runtime[0].value[0]  # the same base image
+    # the runtime stage alone, read with every other rule's normalisation, against the original stage
+    lines = after.splitlines(keepends=True)
+    runtime_text = "".join(lines[runtime[0].start_line - 1:])
+    ((old_instructions, _),) = buildkit_contract(buildkit, before, True)
+    ((new_instructions, _),) = buildkit_contract(buildkit, runtime_text, True)
+    venv = [("COPY", ("/opt/venv", "/opt/venv"), ("--from=builder",), None), ("ENV", ("PATH", '"/opt/venv/bin:$PATH"'), (), None)]
+    assert [i for i in new_instructions if i not in venv] == old_instructions
+    pip = lambda cmds: [_normalise(_words(c.value[0])) for c in cmds  # noqa: E731
+                        if (c.cmd or "").upper() == "RUN" and "pip" in c.value[0] and "install" in c.value[0]]
+    assert pip(old) and all(run in pip(builder) for run in pip(old))
+    runtime_words = [w for c in runtime if (c.cmd or "").upper() == "RUN" for w in _words(c.value[0])]
+    assert not [w for w in runtime_words if _BUILD_ONLY.match(w)], runtime_words

@@ -1,0 +1,110 @@
+"""Which OS packages only build, and what a -dev package leaves behind at run time, per distribution release.
+
+Debian's 64-bit time_t transition renamed many libraries in trixie (libssl3 -> libssl3t64), hence the
+per-release entries. A package missing from these tables is never guessed: the conversion is reported.
+"""
+
+from __future__ import annotations
+
+import re
+
+DEBIAN_RELEASES = ("bullseye", "bookworm", "trixie")
+# python:* tags without a codename point at the newest release (trixie since August 2025)
+DEFAULT_DEBIAN = "trixie"
+
+DEBIAN_BUILD_ONLY = frozenset({
+    "build-essential", "gcc", "g++", "cpp", "make", "cmake", "ninja-build", "meson", "pkg-config", "pkgconf",
+    "autoconf", "automake", "libtool", "gfortran", "swig", "bison", "flex", "cargo", "rustc", "python3-dev",
+    "python-dev", "python3-pip", "libc6-dev", "libc-dev", "linux-libc-dev", "dpkg-dev", "patch",
+})
+ALPINE_BUILD_ONLY = frozenset({
+    "build-base", "gcc", "g++", "make", "cmake", "musl-dev", "linux-headers", "libc-dev", "pkgconf", "autoconf",
+    "automake", "libtool", "gfortran", "cargo", "rust", "python3-dev", "patch",
+})
+
+def _same(name: str) -> dict[str, str]:
+    return {r: name for r in DEBIAN_RELEASES}
+
+
+DEBIAN_RUNTIME = {
+    "libpq-dev": _same("libpq5"),
+    "libjpeg-dev": _same("libjpeg62-turbo"),
+    "libjpeg62-turbo-dev": _same("libjpeg62-turbo"),
+    "zlib1g-dev": _same("zlib1g"),
+    "libffi-dev": {"bullseye": "libffi7", "bookworm": "libffi8", "trixie": "libffi8"},
+    "libssl-dev": {"bullseye": "libssl1.1", "bookworm": "libssl3", "trixie": "libssl3t64"},
+    "default-libmysqlclient-dev": _same("libmariadb3"),
+    "libmariadb-dev": _same("libmariadb3"),
+    "libmariadb-dev-compat": _same("libmariadb3"),
+    "libxml2-dev": _same("libxml2"),
+    "libxslt1-dev": _same("libxslt1.1"),
+    "libpng-dev": {"bullseye": "libpng16-16", "bookworm": "libpng16-16", "trixie": "libpng16-16t64"},
+    "libfreetype6-dev": _same("libfreetype6"),
+    "libfreetype-dev": _same("libfreetype6"),
+    "libtiff-dev": {"bullseye": "libtiff5", "bookworm": "libtiff6", "trixie": "libtiff6"},
+    "libtiff5-dev": {"bullseye": "libtiff5", "bookworm": "libtiff6", "trixie": "libtiff6"},
+    "libwebp-dev": {"bullseye": "libwebp6", "bookworm": "libwebp7", "trixie": "libwebp7"},
+    "liblcms2-dev": _same("liblcms2-2"),
+    "libopenjp2-7-dev": _same("libopenjp2-7"),
+    "libsqlite3-dev": _same("libsqlite3-0"),
+    "libbz2-dev": _same("libbz2-1.0"),
+    "liblzma-dev": _same("liblzma5"),
+    "libyaml-dev": _same("libyaml-0-2"),
+    "libgeos-dev": {"bullseye": "libgeos-c1v5", "bookworm": "libgeos-c1v5", "trixie": "libgeos-c1t64"},
+    "libsasl2-dev": _same("libsasl2-2"),
+    "libldap2-dev": {"bullseye": "libldap-2.4-2", "bookworm": "libldap-2.5-0", "trixie": "libldap2"},
+    "libkrb5-dev": _same("libkrb5-3"),
+    "unixodbc-dev": {"bullseye": "libodbc1", "bookworm": "libodbc2", "trixie": "libodbc2"},
+    "libzmq3-dev": _same("libzmq5"),
+    "libsnappy-dev": _same("libsnappy1v5"),
+    "libmagic-dev": {"bullseye": "libmagic1", "bookworm": "libmagic1", "trixie": "libmagic1t64"},
+    "libcurl4-openssl-dev": {"bullseye": "libcurl4", "bookworm": "libcurl4", "trixie": "libcurl4t64"},
+    "libgmp-dev": _same("libgmp10"),
+    "libcairo2-dev": _same("libcairo2"),
+}
+
+ALPINE_RUNTIME = {
+    "postgresql-dev": "libpq", "libpq-dev": "libpq", "jpeg-dev": "libjpeg-turbo", "libjpeg-turbo-dev": "libjpeg-turbo",
+    "zlib-dev": "zlib", "libffi-dev": "libffi", "openssl-dev": "libssl3", "libxml2-dev": "libxml2",
+    "libxslt-dev": "libxslt", "mariadb-dev": "mariadb-connector-c", "mariadb-connector-c-dev": "mariadb-connector-c",
+    "freetype-dev": "freetype", "lcms2-dev": "lcms2", "libwebp-dev": "libwebp", "tiff-dev": "tiff",
+    "openjpeg-dev": "openjpeg", "yaml-dev": "yaml", "geos-dev": "geos", "sqlite-dev": "sqlite-libs",
+    "libpng-dev": "libpng", "bzip2-dev": "libbz2", "xz-dev": "xz-libs",
+}
+
+_DEV = re.compile(r"-dev(:\w+)?$")
+
+
+def debian_release(image: str) -> str | None:
+    """The Debian release a python:*/debian:* image is built on; None when the tag does not say."""
+    name, _, tag = image.split("@")[0].split("/")[-1].partition(":")
+    for release in DEBIAN_RELEASES:
+        if release in tag:
+            return release
+    if name in ("python", "pypy") and "alpine" not in tag and "windows" not in tag:
+        return DEFAULT_DEBIAN
+    if name == "debian" and tag in ("", "latest", "stable", "stable-slim"):
+        return DEFAULT_DEBIAN
+    return None
+
+
+def is_build_only(package: str, alpine: bool) -> bool:
+    name = package.split("=")[0]
+    if alpine:
+        return name in ALPINE_BUILD_ONLY or bool(_DEV.search(name))
+    return name in DEBIAN_BUILD_ONLY or bool(_DEV.search(name))
+
+
+def runtime_counterpart(package: str, alpine: bool, release: str | None) -> str | None | bool:
+    """The runtime package a build-only one needs; None if none is needed; False if unknown."""
+    name = package.split("=")[0]
+    if alpine:
+        if name in ALPINE_BUILD_ONLY:
+            return None
+        return ALPINE_RUNTIME.get(name, False)
+    if name in DEBIAN_BUILD_ONLY:
+        return None
+    table = DEBIAN_RUNTIME.get(name)
+    if table is None or release is None:
+        return False
+    return table.get(release, False)
