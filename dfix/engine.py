@@ -17,6 +17,7 @@ from typing import Iterable, Sequence
 from . import oracle
 from .context import BuildContext
 from .contract import contract, differences
+from .pragmas import Pragmas
 from .rules import ALL_RULES, Finding, Rule, RuleContext, Safety
 from .syntax import Document, DockerfileSyntaxError, EditConflict, apply_edits, tokenize
 
@@ -30,6 +31,8 @@ class Options:
     unsafe_fixes: bool = False
     use_oracle: bool = True
     pin_digest: bool = False  # DF401 also writes the digest a local engine knows for each base image
+    uid: int | None = None  # DF302's non-root user; None: the rule's default
+    base_image_pins: dict[str, str] | None = None  # DF401: "image" or "image:tag" -> tag, before its table
 
     def enabled(self, rule: type[Rule]) -> bool:
         def matches(patterns: Iterable[str]) -> bool:
@@ -94,7 +97,7 @@ def fix_text(
     if not doc.instructions:
         result.error = "file with no instructions"
         return result
-    ctx = RuleContext(build_context=context, options={"pin_digest": options.pin_digest})
+    ctx = RuleContext(build_context=context, options=_settings(options))
     try:
         outcome = _fix(doc, rules, ctx, options)
     except Exception as err:  # a bug in a rule must not stop the other files, nor write this one
@@ -120,6 +123,16 @@ def fix_text(
     result.withheld = outcome.failure
     result.remaining = outcome.first_findings
     return result
+
+
+def _settings(options: Options) -> dict:
+    settings: dict = {"pin_digest": options.pin_digest}
+    # only what is set: a rule's .get(key, default) must see its default, not None
+    if options.uid is not None:
+        settings["uid"] = options.uid
+    if options.base_image_pins:
+        settings["base_image_pins"] = dict(options.base_image_pins)
+    return settings
 
 
 def _with_rest(remaining: list[Finding], applied: list[Finding], passing: list[str]) -> list[Finding]:
@@ -160,7 +173,11 @@ def _fix(doc: Document, rules: Sequence[Rule], ctx: RuleContext, options: Option
     first: list[Finding] | None = None
     files: dict[str, str] = {}
     for _ in range(MAX_PASSES):
-        findings = [f for rule in rules for f in rule.check(current, ctx)]
+        # read again each pass: a fix may move the lines a pragma and its instruction are on
+        pragmas = Pragmas.of(current)
+        findings = [] if pragmas.whole_file else [
+            f for rule in rules for f in rule.check(current, ctx) if not pragmas.suppresses(f.code, f.line, rule.hadolint)
+        ]
         if first is None:
             first = findings
         chosen, edits, touched = [], [], set()
