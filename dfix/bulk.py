@@ -158,11 +158,11 @@ class Workspace:
         return candidate
 
     def tidy(self) -> None:
-        if self._path is None or not self.temporary:
+        if self._path is None:
             return
-        for folder in (self._path / ".worktrees", self._path):
+        for folder in (self._path / ".worktrees", self._path) if self.temporary else (self._path / ".worktrees",):
             try:
-                folder.rmdir()
+                folder.rmdir()  # only when empty
             except OSError:
                 pass
 

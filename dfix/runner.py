@@ -209,8 +209,16 @@ def _ordered(items: Iterator[tuple], options: Options, jobs: int) -> Iterator[tu
         batch.clear()
 
     def drain() -> Iterator[tuple[tuple, FileResult | None]]:
+        nonlocal pool
         done, future = window.popleft()
-        results = iter(future.result() if future is not None else ())
+        try:
+            results = iter(future.result() if future is not None else ())
+        except Exception as err:  # a worker died (killed, out of memory): its files fail, the run goes on
+            reason = f"worker process failed: {type(err).__name__}: {err}".rstrip(": ")
+            results = iter([FileResult(item[2][1], error=reason) for item in done if item[0] == "task"])
+            if pool is not None and getattr(pool, "_broken", False):
+                pool.shutdown(wait=False, cancel_futures=True)
+                pool = None
         for item in done:
             yield item, (next(results) if item[0] == "task" else None)
 

@@ -166,6 +166,38 @@ def test_parallel_output_is_the_sequential_output(tmp_path):
     assert "default: the CPU count" in " ".join(dfix("--help").stdout.split())
 
 
+def test_a_killed_worker_fails_its_files_and_the_run_goes_on(tmp_path):
+    import signal
+    import time
+
+    make_fleet(tmp_path, 1500)
+    env = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dfix", "--check", "--jobs", "2", str(tmp_path)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    deadline = time.monotonic() + 60
+    workers: list[int] = []
+    while not workers and time.monotonic() < deadline:
+        time.sleep(0.05)
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    stat = Path(f"/proc/{entry}/stat").read_text()
+                except OSError:
+                    continue
+                if int(stat.rsplit(")", 1)[1].split()[1]) == proc.pid:
+                    workers.append(int(entry))
+    assert workers, "dfix started no worker processes"
+    time.sleep(0.3)
+    os.kill(workers[0], signal.SIGKILL)
+    _, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 2, stderr
+    assert "worker process failed" in stderr and "Traceback" not in stderr
+    checked = re.search(r"^dfix: (\d+) files checked", stderr, re.M)
+    assert checked and int(checked.group(1)) == 1500  # every file reported, fixed or failed
+
+
 def _run_with_terminal_stderr(*args) -> tuple[int, bytes]:
     parent, child = pty.openpty()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "100", "TERM": "xterm"}

@@ -45,7 +45,6 @@ class SarifReporter(Reporter):
         driver = {
             "name": "dfix",
             "version": __version__,
-            "informationUri": "https://pypi.org/project/dfix/",
             "rules": [rule_descriptor(rule) for rule in rules],
         }
         head = json.dumps({"version": "2.1.0", "$schema": SCHEMA})[:-1]
