@@ -4,6 +4,7 @@ parent directories matches."""
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ def _clean(pattern: str) -> str:
     return pattern.lstrip("/") or "."
 
 
+@functools.lru_cache(maxsize=1024)
 def _compile(pattern: str) -> re.Pattern[str]:
     out = ["^"]
     i = 0

@@ -7,16 +7,27 @@ import posixpath
 from ..context.app import AppFacts, analyze_app
 
 
+_FACTS: dict[tuple, AppFacts | None] = {}
+_RELEVANT = frozenset({"CMD", "ENTRYPOINT", "WORKDIR", "ENV", "COPY", "ADD", "EXPOSE", "FROM"})
+
+
 def final_app(doc, ctx) -> AppFacts | None:
+    """Cached by what the analysis reads: the instructions that place and start the app, and pending
+    rewrites of context files; the other fixes of a pass leave it unchanged, so it is read once."""
     context = ctx.build_context
     stage = doc.final_stage
     if context is None or stage is None:
         return None
-    key = tuple(sorted((k, hash(v)) for k, v in context.overlay.items()))
-    cache = doc.__dict__.setdefault("_app_facts", {})
-    if key not in cache:
-        cache[key] = _analyze(doc, stage, context)
-    return cache[key]
+    signature = tuple(  # arguments without flags: a --chown the user fix adds changes nothing here
+        (i.keyword, " ".join(i.args.split()))
+        for link in doc.stage_chain(stage) for i in link.instructions if i.keyword in _RELEVANT
+    )
+    key = (str(context.root), signature, tuple(sorted((k, hash(v)) for k, v in context.overlay.items() if not k.endswith("dockerignore"))))
+    if key not in _FACTS:
+        if len(_FACTS) > 256:  # a bulk run visits thousands of contexts: keep the cache small
+            _FACTS.clear()
+        _FACTS[key] = _analyze(doc, stage, context)
+    return _FACTS[key]
 
 
 def command_instructions(doc, stage):

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import functools
 import re
+from pathlib import Path
 
 from ..context.dockerignore import DockerIgnore
 from .base import FileChange, Rule, Safety
@@ -132,7 +134,14 @@ def _loads_env_at_run_time(context, used_words) -> bool:
         text = context.read_text(rel)
         if text and _DOTENV.search(text):
             return True
-    for path in list(context.root.glob("*.py"))[:50] + list(context.root.glob("*/*.py"))[:200]:
+    return _code_loads_dotenv(str(context.root))
+
+
+@functools.lru_cache(maxsize=256)
+def _code_loads_dotenv(root: str) -> bool:
+    """Scanned once per folder: every Dockerfile in it asks the same question."""
+    base = Path(root)
+    for path in list(base.glob("*.py"))[:50] + list(base.glob("*/*.py"))[:200]:
         try:
             if _DOTENV.search(path.read_text(encoding="utf-8", errors="ignore")):
                 return True
@@ -185,4 +194,9 @@ def _template(context, docs, sources, used_words, copies_everything, keep_env) -
 
 def _is_python(context, docs) -> bool:
     return any(context.exists(f) for f in ("requirements.txt", "pyproject.toml", "setup.py", "Pipfile")) or \
-        bool(list(context.root.glob("*.py"))) or any("python" in s.base_expanded for d in docs for s in d.stages)
+        _has_python_files(str(context.root)) or any("python" in s.base_expanded for d in docs for s in d.stages)
+
+
+@functools.lru_cache(maxsize=256)
+def _has_python_files(root: str) -> bool:
+    return next(Path(root).glob("*.py"), None) is not None

@@ -48,6 +48,12 @@ class PackageCommand:
 
 
 def package_command(command: Command) -> PackageCommand | None:
+    if command.package is False:
+        command.package = _package_command(command)
+    return command.package  # type: ignore[return-value]
+
+
+def _package_command(command: Command) -> PackageCommand | None:
     name = command.name
     words = command.words
     if name in APT_TOOLS:

@@ -43,13 +43,13 @@ class Command:
     end: int
     assignments: dict[str, str | None] = field(default_factory=dict)
     redirected: bool = False  # has a redirection (>, <, 2>&1, <<<): only a shell can run it
+    # the program's base name (``/usr/bin/pip3`` -> ``pip3``); set once, rules ask it thousands of times
+    name: str | None = field(init=False, default=None)
+    package: object = field(init=False, default=False)  # packages.package_command's answer, once computed
 
-    @property
-    def name(self) -> str | None:
-        """The program's base name (``/usr/bin/pip3`` -> ``pip3``)."""
-        if not self.words or self.words[0].value is None:
-            return None
-        return os.path.basename(self.words[0].value)
+    def __post_init__(self) -> None:
+        if self.words and self.words[0].value is not None:
+            self.name = os.path.basename(self.words[0].value)
 
     @property
     def argv(self) -> list[str | None]:
