@@ -104,8 +104,8 @@ def _case(group: str, name: str) -> str:
 def test_private_registry_and_unknown_images_are_reported():
     got = reasons(BaseImagePin(), _case("base-image-pin", "private-registry-not-applied"))
     assert got == [
-        "no pin known for registry.example.com:5000/team/base; add one under the base_image_pins setting",
-        "no pin known for ghcr.io/acme/tools; add one under the base_image_pins setting",
+        "no pin known for registry.example.com:5000/team/base; add one under base-image-pins in .dfix.toml or [tool.dfix]",
+        "no pin known for ghcr.io/acme/tools; add one under base-image-pins in .dfix.toml or [tool.dfix]",
         shipped_table().note("openjdk"),
     ]
 
@@ -181,7 +181,7 @@ def test_user_pins_come_first():
         "FROM python:3.15-slim-trixie\n"
     )
     message = findings(BaseImagePin(), "FROM python\n", base_image_pins=pins)[0].message
-    assert "base_image_pins setting" in message
+    assert "base-image-pins config" in message
 
 
 def test_a_user_pin_that_is_not_a_tag_is_reported():

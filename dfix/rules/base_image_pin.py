@@ -131,7 +131,7 @@ class BaseImagePin(Rule):
     what = (
         "Pins an untagged or `:latest` FROM image, and a floating variant tag (`python:slim`, "
         "`node:lts-alpine`), to the explicit tag it stood for on the date of dfix's table of common images "
-        "(`dfix/data/base_images.toml`, overridable with the `base_image_pins` setting); the variant is "
+        "(`dfix/data/base_images.toml`, overridable with the `base-image-pins` config key); the variant is "
         "kept. A Python version tag that still follows the newest Debian release gets that release "
         "pinned (`python:3.12-slim` -> `python:3.12-slim-trixie`). With `--pin-digest`, every FROM image also "
         "gets the digest a local podman or docker knows for it (`image:tag@sha256:...`, the tag kept). "
@@ -196,7 +196,7 @@ class BaseImagePin(Rule):
         if base.skip is not None:
             yield self.finding(line, message, reason=base.skip)
         elif pinned is None:
-            reason = table.note(ref.hub_name) or f"no pin known for {ref.name}; add one under the base_image_pins setting"
+            reason = table.note(ref.hub_name) or f"no pin known for {ref.name}; add one under base-image-pins in .dfix.toml or [tool.dfix]"
             yield self.finding(line, message, reason=reason)
         elif not _valid_pin(pinned):
             yield self.finding(line, message, reason=f"the pin for {key} is not a tag: {pinned!r}")
@@ -208,7 +208,7 @@ class BaseImagePin(Rule):
                 digest = "@" + digest if digest else ""
             lo, hi = ref.tag_span
             text = pinned + digest if ref.tag is not None else f":{pinned}{digest}"
-            source = "from the base_image_pins setting" if key in overrides else f"what {key} meant on {table.date}"
+            source = "from the base-image-pins config" if key in overrides else f"what {key} meant on {table.date}"
             yield self.finding(line, f"{message}: pinned to {ref.name}:{pinned} ({source})",
                                [Edit(base.start + lo, base.start + hi, text)])
 
