@@ -1,9 +1,9 @@
 """Proof by building: build the original and the rewritten image, run both, compare them.
 
 The rewrite is computed exactly as `dfix --dry-run` would and written to a temporary file outside the
-build context, so the user's files are only ever read. Everything this module starts is removed by id:
-containers with a short stop timeout (shell-form CMDs do not forward SIGTERM), images by untagging our
-own tag and removing the id only when no one else holds it.
+build context, so the user's files are only ever read. Everything this module starts is removed:
+containers by id with a short stop timeout (shell-form CMDs do not forward SIGTERM), images by their
+run-unique tag (see Engine.remove_image).
 
 Original and rewrite run one after the other with host networking: both bind the same port, and a
 container network cannot be relied on where there is no systemd and no bridge.
