@@ -12,8 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from dfix.engine import fix_text
-
 from .conftest import ROOT
 
 NAIVE = "FROM python:3.12\nRUN apt-get update\nRUN apt-get install -y curl\nCOPY . /app\n"
@@ -85,28 +83,40 @@ def snapshot(env, repo: Path) -> dict:
     }
 
 
-def expected(data: bytes | str) -> tuple[bytes, dict[str, int]]:
-    text = data.decode() if isinstance(data, bytes) else data
-    result = fix_text(text)
-    counts: dict[str, int] = {}
-    for finding in result.applied:
-        counts[finding.code] = counts.get(finding.code, 0) + 1
-    return result.fixed.encode(), counts
-
-
 def write_list(tmp_path: Path, *lines: str) -> Path:
     listing = tmp_path / "repos.txt"
     listing.write_text("\n".join(lines) + "\n")
     return listing
 
 
+def reference(env, tmp_path: Path, source: Path, name: str = "reference") -> tuple[Path, list[str], dict[str, int]]:
+    """What `dfix --write` makes of a fresh clone of `source`: the clone, the paths it changed, and
+    the fixes applied by code. Bulk runs must produce exactly this, whatever files the rules touch."""
+    target = tmp_path / name
+    git(env, tmp_path, "clone", "-q", str(source), str(target))
+    proc = dfix(env, "--write", "--format", "json", target)
+    assert proc.returncode == 0, proc.stderr
+    counts: dict[str, int] = {}
+    for record in json.loads(proc.stdout)["files"]:
+        for fix in record.get("applied", []):
+            counts[fix["code"]] = counts.get(fix["code"], 0) + 1
+    changed = sorted(line[3:] for line in git(env, target, "status", "--porcelain", "--untracked-files=all").splitlines())
+    return target, changed, counts
+
+
+def show(env, repo: Path, ref: str, rel: str) -> bytes:
+    return subprocess.run(["git", "show", f"{ref}:{rel}"], cwd=repo, env=env, capture_output=True, check=True).stdout
+
+
 def test_branch_and_commit_hold_exactly_the_fixed_files(env, tmp_path):
-    _, repo = make_remote(env, tmp_path, "shop", {
+    bare, repo = make_remote(env, tmp_path, "shop", {
         "Dockerfile": NAIVE,
         "svc/api/Dockerfile": NAIVE_CRLF_NO_EOL,
         "svc/clean/Dockerfile": GOOD,
         "README.md": "shop\n",
     })
+    ref, changed, counts = reference(env, tmp_path, bare)
+    assert {"Dockerfile", "svc/api/Dockerfile"} <= set(changed)
     (repo / "scratch.Dockerfile").write_text(NAIVE)  # untracked: not in HEAD, so not dfix's to commit
     (repo / "README.md").write_text("edited, not committed\n")  # dirty, but not a file dfix changes
     before = snapshot(env, repo)
@@ -116,21 +126,15 @@ def test_branch_and_commit_hold_exactly_the_fixed_files(env, tmp_path):
     assert snapshot(env, repo) == before  # HEAD, branch, index, status and every byte untouched
     head = before["head"].strip()
     assert git(env, repo, "rev-parse", "dfix/fixes^").strip() == head
-    changed = git(env, repo, "diff", "--name-only", head, "dfix/fixes").split()
-    # the .dockerignore files DF601 writes beside them are committed with them
-    assert changed == [".dockerignore", "Dockerfile", "svc/api/.dockerignore", "svc/api/Dockerfile"]
-    counts: dict[str, int] = {}
-    for rel, original in (("Dockerfile", NAIVE), ("svc/api/Dockerfile", NAIVE_CRLF_NO_EOL)):
-        fixed, found = expected(original)
-        blob = subprocess.run(["git", "show", f"dfix/fixes:{rel}"], cwd=repo, env=env, capture_output=True, check=True).stdout
-        assert blob == fixed  # CRLF and the missing final newline kept, byte for byte
-        for code, n in found.items():
-            counts[code] = counts.get(code, 0) + n
-    counts["DF601"] = 2  # one .dockerignore beside each Dockerfile (expected() runs without a context)
+    assert git(env, repo, "diff", "--name-only", head, "dfix/fixes").split() == changed
+    for rel in changed:
+        assert show(env, repo, "dfix/fixes", rel) == (ref / rel).read_bytes(), rel
+    api = show(env, repo, "dfix/fixes", "svc/api/Dockerfile")
+    assert api != NAIVE_CRLF_NO_EOL and api.count(b"\r\n") == api.count(b"\n") and not api.endswith(b"\n")
     message = git(env, repo, "log", "-1", "--format=%B", "dfix/fixes")
     for code, n in counts.items():
         assert f"- {code} x{n}" in message
-    assert message.startswith(f"dfix: {sum(counts.values())} fixes in 4 files")
+    assert message.startswith(f"dfix: {sum(counts.values())} fixes in {len(changed)} files")
     assert git(env, repo, "worktree", "list", "--porcelain").count("worktree ") == 1  # scratch worktree gone
     assert "committed: branch dfix/fixes" in proc.stderr
     assert "scratch.Dockerfile" not in proc.stdout
@@ -192,25 +196,23 @@ def test_patches_apply_to_the_original_checkouts_byte_for_byte(env, tmp_path):
     before = snapshot(env, local)
     patches = tmp_path / "patches"
     listing = write_list(tmp_path, str(local), bare.as_uri(), "checkouts/worker")
-    proc = dfix(env, "--repos", listing, "--patch-dir", patches, "--work-dir", tmp_path / "work", "--ignore", "DF601")
+    proc = dfix(env, "--repos", listing, "--patch-dir", patches, "--work-dir", tmp_path / "work")
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in patches.iterdir()) == ["api-2.patch", "api.patch", "worker.patch"]
     assert snapshot(env, local) == before
     assert git(env, local, "branch", "--list") == "* main\n"  # a patch makes no branch
-    for name, checkout, files in (
-        ("api", local, {"Dockerfile": NAIVE, "deploy/Containerfile": NAIVE_CRLF_NO_EOL}),
-        ("api-2", local, {"Dockerfile": NAIVE, "deploy/Containerfile": NAIVE_CRLF_NO_EOL}),  # the URL, cloned
-        ("worker", other, {"build/app.Dockerfile": NAIVE_CRLF_NO_EOL}),
-    ):
+    for name, checkout in (("api", local), ("api-2", local), ("worker", other)):  # api-2: the URL, cloned
         patch = patches / f"{name}.patch"
         check = subprocess.run(["git", "apply", "--check", str(patch)], cwd=checkout, env=env, capture_output=True, text=True)
         assert check.returncode == 0, check.stderr
+        ref, changed, _ = reference(env, tmp_path, checkout, f"reference-{name}")
         target = tmp_path / "applied" / name
         git(env, tmp_path, "clone", "-q", str(checkout), str(target))
         git(env, target, "apply", str(patch))
-        for rel, original in files.items():
-            assert (target / rel).read_bytes() == expected(original)[0], (name, rel)
-        assert git(env, target, "status", "--porcelain").count("\n") == len(files)
+        applied = sorted(line[3:] for line in git(env, target, "status", "--porcelain", "--untracked-files=all").splitlines())
+        assert applied == changed and changed
+        for rel in changed:  # CRLF and missing final newlines exact, byte for byte
+            assert (target / rel).read_bytes() == (ref / rel).read_bytes(), (name, rel)
 
 
 def test_a_repository_that_fails_to_clone_is_reported_and_the_others_go_on(env, tmp_path):
@@ -263,14 +265,19 @@ def test_repos_without_branch_check_in_place(env, tmp_path):
 
 
 def test_write_in_place_keeps_the_clones_that_were_fixed(env, tmp_path):
-    bare, _ = make_remote(env, tmp_path, "svc", {"Dockerfile": NAIVE})
+    bare, checkout = make_remote(env, tmp_path, "svc", {"Dockerfile": NAIVE})
+    assert dfix(env, "--write", checkout).returncode == 0  # the reference: the same fix on a checkout
     proc = dfix(env, "--repos", write_list(tmp_path, bare.as_uri()), "--write", "--format", "json")
     assert proc.returncode == 0, proc.stderr
     (repo,) = json.loads(proc.stdout)["repositories"]
     clone = Path(repo["location"])  # in a temp folder that was kept for it
-    assert (clone / "Dockerfile").read_bytes() == expected(NAIVE)[0]
-    assert git(env, clone, "status", "--porcelain") == " M Dockerfile\n?? .dockerignore\n"  # DF601 wrote it
-    shutil.rmtree(clone.parent)
+    try:
+        assert (clone / "Dockerfile").read_bytes() == (checkout / "Dockerfile").read_bytes() != NAIVE.encode()
+        status = git(env, clone, "status", "--porcelain", "--untracked-files=all")
+        assert status == git(env, checkout, "status", "--porcelain", "--untracked-files=all")
+        assert " M Dockerfile\n" in status
+    finally:
+        shutil.rmtree(clone.parent)
 
 
 @pytest.mark.parametrize("args, message", [
