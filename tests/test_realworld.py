@@ -282,3 +282,61 @@ def assert_multi_stage_equivalent(buildkit, before: str, after: str):
     assert pip(old) and all(run in pip(builder) for run in pip(old))
     runtime_words = [w for c in runtime if (c.cmd or "").upper() == "RUN" for w in _words(c.value[0])]
     assert not [w for w in runtime_words if _BUILD_ONLY.match(w)], runtime_words
+
+
+def _final_stage(commands):
+    starts = [i for i, c in enumerate(commands) if (c.cmd or "").upper() == "FROM"]
+    return commands[starts[-1]:] if starts else commands
+
+
+def test_every_root_final_stage_gets_a_numeric_user_or_a_reason(results, buildkit):
+    """Issue #4: a final stage that runs as root ends with a numeric non-root USER, or DF302 says why not."""
+    checked = 0
+    for path in CORPUS:
+        text, result = results[path.name]
+        users = [c.value[0] for c in _final_stage(list(buildkit.parse_string(text))) if (c.cmd or "").upper() == "USER"]
+        if users and not re.match(r"^(root|0)(:.*)?$", users[-1]):
+            continue
+        checked += 1
+        after = [c.value[0] for c in _final_stage(list(buildkit.parse_string(result.fixed))) if (c.cmd or "").upper() == "USER"]
+        reported = any(f.code == "DF302" and f.reason for f in result.remaining)
+        assert reported or (after and after[-1].isdigit() and after[-1] != "0"), path.name
+    assert checked >= 30
+
+
+def test_no_reload_left_in_a_final_command(results, buildkit):
+    for path in CORPUS:
+        _, result = results[path.name]
+        for c in _final_stage(list(buildkit.parse_string(result.fixed))):
+            if (c.cmd or "").upper() in ("CMD", "ENTRYPOINT"):
+                words = " ".join(c.value)
+                if re.search(r"\b(uvicorn|gunicorn|hypercorn)\b", words):
+                    assert "--reload" not in words, path.name
+
+
+def test_no_compiler_left_in_a_final_stage_unless_reported(results, buildkit):
+    """Issue #5: a Python final stage that installs compilers or -dev headers is split, or DF403 says why not."""
+    for path in CORPUS:
+        text, result = results[path.name]
+        final = _final_stage(list(buildkit.parse_string(result.fixed)))
+        installs = " ".join(c.value[0] for c in final if (c.cmd or "").upper() == "RUN" and c.value)
+        packages = set(re.findall(r"(?<![\w/.-])(build-essential|gcc|g\+\+|[\w.+-]+-dev)(?![\w.-])", installs))
+        is_python = "python" in (final[0].value[0] if final and final[0].value else "") or "pip" in installs
+        if not packages or not is_python:
+            continue
+        reported = any(f.code == "DF403" and f.reason for f in result.remaining)
+        # a RUN that purges its own build packages ships none: DF403 rightly stays silent there
+        purged = re.search(r"\b(apt-get|apt) (purge|remove|autoremove)|apk del", installs)
+        assert reported or purged, f"{path.name}: {sorted(packages)} in the final stage, no DF403 reason"
+
+
+def test_no_new_dl3066(results, tmp_path):
+    """dfix never introduces a non-numeric USER (hadolint DL3066)."""
+    after_paths = []
+    for path in CORPUS:
+        _, result = results[path.name]
+        out = tmp_path / path.name
+        out.write_bytes(result.fixed.encode("utf-8"))
+        after_paths.append(out)
+    count = lambda warnings: sum(1 for w in warnings if w["code"] == "DL3066")  # noqa: E731
+    assert count(_hadolint(after_paths)) <= count(_hadolint(CORPUS))

@@ -17,6 +17,8 @@ _BUILDER_KEEPS = frozenset({"ENV", "ARG", "WORKDIR", "COPY", "ADD", "SHELL"})
 _HARMLESS = frozenset({"set", "true", ":", "echo"})
 _USER_TOOLS = frozenset({"useradd", "adduser", "groupadd", "addgroup", "mkdir", "chown"})
 _APT_QUIET = frozenset({"update", "clean", "autoclean"})
+_RPM_TOOLS = frozenset({"dnf", "yum", "microdnf"})
+_RPM_BUILD_ONLY = frozenset({"gcc", "gcc-c++", "make", "cmake", "autoconf", "automake", "libtool", "rust", "cargo"})
 
 
 class MultiStageBuild(Rule):
@@ -97,7 +99,8 @@ class _Plan:
             script = script_of(doc, ins)
             kind = _classify(script, plan, ins)
             getattr(plan, kind).append(ins)
-        plan.build_only = [p for _, p in plan.installed if is_build_only(p, plan.alpine)]
+        plan.build_only = [p for _, p in plan.installed if is_build_only(p, plan.alpine) or p.endswith("-devel")
+                           or p in _RPM_BUILD_ONLY]
         if not plan.build_only or not (_PYTHON_IMAGE.search(stage.base_expanded.split("@")[0]) or plan.dep_runs):
             return None  # nothing ships a compiler, or not a Python image (the conversion is Python's)
         return plan
@@ -258,6 +261,16 @@ def _classify(script, plan, ins) -> str:
             continue
         elif name in _HARMLESS:
             continue
+        elif name in _RPM_TOOLS:
+            words = [w.value or "" for w in command.words[1:]]
+            if "install" in words:
+                packages = [w for w in words[words.index("install") + 1:] if not w.startswith("-")]
+                rpm_build = [p for p in packages if p in _RPM_BUILD_ONLY or p.endswith("-devel")]
+                if rpm_build:
+                    plan.installed.extend((ins, p) for p in rpm_build)
+                    plan.problems.append(f"line {ins.line_number} installs build packages with {name}; only apt and "
+                                         "apk images are converted")
+            kinds.add("rpm")  # read the rest of the RUN: the install may come after `dnf module enable`
         else:
             return "other_runs"
     if kinds == {"package"}:
