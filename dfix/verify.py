@@ -25,6 +25,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .config import ConfigError, options_for
 from .context import BuildContext
 from .engine import Options, fix_text, read_source
 from .files import InputError, read_bytes
@@ -67,6 +68,8 @@ class ImageStats:
     healthcheck: str | None = None  # None: the image defines none; "healthy" / "unhealthy"
     rebuild_seconds: float | None = None  # after one app file changed
     rebuild_file: str | None = None
+    rebuild_steps: list = field(default_factory=list)  # [instruction, reused from the layer cache] of that rebuild
+    compilers: list[str] | None = None  # gcc, cc, g++, make found inside; None: not checked
 
 
 @dataclass
@@ -150,6 +153,7 @@ class Engine:
         start = time.monotonic()
         proc = self._run(args, timeout=BUILD_TIMEOUT)
         seconds = round(time.monotonic() - start, 1)
+        self.last_steps = build_steps(proc.stdout + proc.stderr)
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
         return proc.returncode == 0, seconds, tail
 
@@ -201,6 +205,17 @@ class Engine:
         out = proc.stdout.strip()
         return int(out) if proc.returncode == 0 and out.isdigit() else None
 
+    def compilers(self, image: str) -> list[str] | None:
+        """Which of gcc, cc, g++ and make the image has on its PATH; None when it has no shell to ask."""
+        with tempfile.TemporaryDirectory(prefix="dfix-verify-") as tmp:
+            cidfile = Path(tmp) / "cid"
+            proc = self._run(["run", "--cidfile", str(cidfile), "--network", "host", "--user", "0", "--entrypoint",
+                              "sh", image, "-c", "for c in gcc cc g++ make; do command -v $c >/dev/null && echo $c; done; true"],
+                             timeout=60)
+            if cidfile.exists() and cidfile.read_text().strip():
+                self.remove_container(cidfile.read_text().strip())
+        return proc.stdout.split() if proc.returncode == 0 else None
+
     def healthcheck(self, cid: str) -> bool:
         if self.name == "podman":
             # no systemd here, so podman schedules no checks: run one on demand (exit 0 = healthy)
@@ -216,6 +231,21 @@ class Engine:
         """Remove our image by its run-unique tag. rmi of a name only untags while another name holds the
         image: identical builds share an id through the layer cache, and `rmi ID` would delete theirs too."""
         self._run(["rmi", tag], timeout=120)
+
+
+_STEP = re.compile(r"^(?:\[\d+/\d+\] )?STEP \d+/\d+: (.*)$")  # multi-stage builds prefix the stage
+
+
+def build_steps(log: str) -> list[list]:
+    """[instruction, cached] for each step of a podman/buildah build log ("--> Using cache" follows a reused one)."""
+    steps: list[list] = []
+    for line in log.splitlines():
+        match = _STEP.match(line.strip())
+        if match:
+            steps.append([match.group(1), False])
+        elif steps and line.strip().startswith("--> Using cache"):
+            steps[-1][1] = True
+    return steps
 
 
 def _parse_size(text: str) -> int | None:
@@ -422,6 +452,8 @@ class _Run:
                 time.sleep(0.2)
         if stats.uid is None:
             stats.uid = self.engine.oneshot_id_u(stats.image)
+        if self.engine.can_run:
+            stats.compilers = self.engine.compilers(stats.image)
 
     def rebuild(self, stats: ImageStats, app_file: Path, copy: Path, original: Path, dockerfile: Path, name: str) -> None:
         target = copy / app_file.relative_to(original)
@@ -432,6 +464,7 @@ class _Run:
         ok, seconds, _, _ = self.build(dockerfile, copy, f"{name}-rebuild", keepable=False)
         target.write_bytes(data)
         stats.rebuild_seconds = seconds if ok else None
+        stats.rebuild_steps = getattr(self.engine, "last_steps", [])
         stats.rebuild_file = str(app_file.relative_to(original))
 
     def cleanup(self) -> list[str]:
@@ -460,7 +493,11 @@ def verify(context_dir: str | os.PathLike, engine: Engine | str | None = None, k
         raise VerifyError(str(err)) from None
     except DockerfileSyntaxError as err:
         raise VerifyError(f"{dockerfile}: {err}") from None
-    result = fix_text(text, str(dockerfile), Options(), context=BuildContext(context))
+    try:
+        options = options_for(dockerfile, Options())  # the same config a --dry-run would follow
+    except ConfigError as err:
+        raise VerifyError(str(err)) from None
+    result = fix_text(text, str(dockerfile), options, context=BuildContext(context, dockerfile=dockerfile.name))
     if result.error:
         raise VerifyError(f"{dockerfile}: {result.error}")
     if not isinstance(engine, Engine):
@@ -575,6 +612,8 @@ def table_rows(report: VerifyReport) -> list[tuple[str, str, str]]:
         ("user", user),
         ("build time", lambda s: _cell(s.build_seconds, " s")),
         ("rebuild after an app change", lambda s: _cell(s.rebuild_seconds, " s")),
+        ("layers reused by that rebuild", lambda s: f"{sum(c for _, c in s.rebuild_steps)}/{len(s.rebuild_steps)}" if s.rebuild_steps else "-"),
+        ("compilers inside", lambda s: "-" if s.compilers is None else (", ".join(s.compilers) or "none")),
     ):
         rows.append((label, get(report.original), get(report.rewrite)))
     return rows

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -111,17 +112,12 @@ def check_example(source: Path, tmp_path: Path, podman: Engine) -> VerifyReport:
         assert stats.rebuild_seconds is not None
     assert report.rewrite.size_mb <= report.original.size_mb
     assert report.ok, report.reasons
+    if report.changed:
+        assert runs_as_non_root(report), f"the rewrite runs as uid {report.rewrite.uid}"
     # the numbers the issue's table reports, printed for the run log (pytest -s)
     print(json.dumps({"app": source.name, **{k: [getattr(report.original, k), getattr(report.rewrite, k)]
                       for k in ("size_mb", "layers", "uid", "build_seconds", "rebuild_seconds")}}))
     return report
-
-
-# The issue's later checks, for when the fixes they measure exist; call them from the two tests below:
-#   non-root user fix (DF3xx) landed  -> `assert runs_as_non_root(report)` for every app in both tests;
-#   multi-stage fix (DF4xx) landed    -> `assert shrinks_by(report, 0.30)` for django-postgres.
-# They stay uncalled until then: today's rewrites keep root and a single stage, so they would only fail.
-LATER = (runs_as_non_root, shrinks_by)
 
 
 @pytest.mark.build
@@ -131,6 +127,25 @@ def test_shared_example_verifies(app, tmp_path, podman):
     if app == "already-good":
         assert not report.changed and report.original.healthcheck == "healthy"
         assert report.original.uid == 10001
+        return
+    # issue #4: the HEALTHCHECK dfix adds from the app's own route reports healthy
+    assert report.original.healthcheck is None and report.rewrite.healthcheck == "healthy"
+    # issue #3: after one app file changes, the rewrite reuses the dependency install; the original does not
+    assert _installs(report.rewrite)[0] is True, report.rewrite.rebuild_steps  # the dependency layer, reused
+    assert False in _installs(report.original), report.original.rebuild_steps
+    if app == "django-postgres":
+        # issue #5: compilers stay in the builder, and the image is at least 30% smaller
+        assert report.original.compilers and "gcc" in report.original.compilers
+        assert report.rewrite.compilers == [], report.rewrite.compilers
+        assert shrinks_by(report, 0.30), (report.original.size_mb, report.rewrite.size_mb)
+
+
+_INSTALL = re.compile(r"\b(pip3? install|-m pip install|uv sync|poetry install|pipenv install)\b")
+
+
+def _installs(stats) -> list[bool]:
+    """For each dependency-install step of the rebuild, in order: reused from the layer cache or run again."""
+    return [cached for step, cached in stats.rebuild_steps if step.startswith("RUN") and _INSTALL.search(step)]
 
 
 @pytest.mark.build

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import re
 from pathlib import Path
 
@@ -90,22 +91,33 @@ class DockerIgnoreRule(Rule):
 
 def _context_dockerfiles(doc, context):
     """This Dockerfile and every other one in the folder that shares its .dockerignore; None if one is unreadable."""
-    from ..files import is_dockerfile_name
     from ..syntax import DockerfileSyntaxError, tokenize
 
     docs = [doc]
     if context.dockerfile is None:
         return docs
-    for path in sorted(context.root.iterdir()):
-        if path.name == context.dockerfile or not path.is_file() or not is_dockerfile_name(path.name):
+    for name in _dockerfiles_in(str(context.root)):
+        path = context.root / name
+        if name == context.dockerfile or not path.is_file():
             continue
-        if (context.root / f"{path.name}.dockerignore").exists():
+        if (context.root / f"{name}.dockerignore").exists():
             continue  # it reads its own ignore file
         try:
             docs.append(tokenize(path.read_bytes()))
         except (OSError, DockerfileSyntaxError):
             return None
     return docs
+
+
+@functools.lru_cache(maxsize=256)
+def _dockerfiles_in(root: str) -> tuple[str, ...]:
+    """The Dockerfile names in a folder, listed once: every Dockerfile there asks."""
+    from ..files import is_dockerfile_name
+
+    try:
+        return tuple(sorted(name for name in os.listdir(root) if is_dockerfile_name(name)))
+    except OSError:
+        return ()
 
 
 def _copy_facts(docs):
