@@ -14,14 +14,17 @@ _COMPRESSED_MAGIC = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd")
 class BuildContext:
     """A directory used as build context. Paths given to it are context-relative, as in COPY/ADD."""
 
-    def __init__(self, root: Path, overlay: dict[str, str] | None = None, dockerfile: str | None = None) -> None:
+    def __init__(self, root: Path, overlay: dict[str, str] | None = None, dockerfile: str | None = None,
+                 on_disk: dict[str, bool] | None = None) -> None:
         self.root = root
         self.dockerfile = dockerfile  # the Dockerfile's name, when it lies in this folder
+        # what exists on disk, asked once per file's fix: the passes all ask, and nothing writes meanwhile
+        self._on_disk: dict[str, bool] = {} if on_disk is None else on_disk
         # files a fix has rewritten but not yet written: later passes must read these, not the disk
         self.overlay: dict[str, str] = dict(overlay or {})
 
     def with_changes(self, changes: dict[str, str]) -> BuildContext:
-        return BuildContext(self.root, {**self.overlay, **changes}, self.dockerfile)
+        return BuildContext(self.root, {**self.overlay, **changes}, self.dockerfile, self._on_disk)
 
     def ignore_file(self) -> str:
         """The ignore file BuildKit reads for this Dockerfile: `<name>.dockerignore` first, then `.dockerignore`."""
@@ -44,7 +47,12 @@ class BuildContext:
 
     def exists(self, rel: str) -> bool:
         rel = rel.lstrip("/")
-        return rel in self.overlay or (self.root / rel).exists()
+        if rel in self.overlay:
+            return True
+        known = self._on_disk.get(rel)
+        if known is None:
+            known = self._on_disk[rel] = os.path.exists(os.path.join(self.root, rel))
+        return known
 
     def resolve(self, source: str) -> list[Path] | None:
         """The files a COPY/ADD source names (globs expanded); None when it escapes the context."""

@@ -8,7 +8,7 @@ from ..context.app import AppFacts, analyze_app
 
 
 _FACTS: dict[tuple, AppFacts | None] = {}
-_RELEVANT = frozenset({"CMD", "ENTRYPOINT", "WORKDIR", "ENV", "COPY", "ADD", "EXPOSE", "FROM"})
+_RELEVANT = frozenset({"CMD", "ENTRYPOINT", "WORKDIR", "ENV", "COPY", "ADD", "EXPOSE"})  # not FROM: a pinned tag reads the same app
 
 
 def final_app(doc, ctx) -> AppFacts | None:

@@ -140,19 +140,19 @@ def _copy_facts(docs):
 
 
 def _loads_env_at_run_time(context, used_words) -> bool:
-    if ".env" in used_words:
-        return True
-    for rel in ("requirements.txt", "pyproject.toml", "Pipfile"):
-        text = context.read_text(rel)
-        if text and _DOTENV.search(text):
-            return True
-    return _code_loads_dotenv(str(context.root))
+    return ".env" in used_words or _context_loads_dotenv(str(context.root))
 
 
 @functools.lru_cache(maxsize=256)
-def _code_loads_dotenv(root: str) -> bool:
-    """Scanned once per folder: every Dockerfile in it asks the same question."""
+def _context_loads_dotenv(root: str) -> bool:
+    """Read once per folder (no fix rewrites these files to add dotenv): every pass and Dockerfile asks."""
     base = Path(root)
+    for rel in ("requirements.txt", "pyproject.toml", "Pipfile"):
+        try:
+            if _DOTENV.search((base / rel).read_text(encoding="utf-8", errors="ignore")):
+                return True
+        except OSError:
+            continue
     for path in list(base.glob("*.py"))[:50] + list(base.glob("*/*.py"))[:200]:
         try:
             if _DOTENV.search(path.read_text(encoding="utf-8", errors="ignore")):
@@ -163,6 +163,11 @@ def _code_loads_dotenv(root: str) -> bool:
 
 
 def _filter(patterns: list[str], sources: list[str], used_words: set[str]) -> list[str]:
+    return list(_filter_cached(tuple(patterns), tuple(sources), frozenset(used_words)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _filter_cached(patterns: tuple[str, ...], sources: tuple[str, ...], used_words: frozenset[str]) -> tuple[str, ...]:
     """Drop patterns that would hide a named source, or whose name the instructions use."""
     kept = []
     for pattern in patterns:
@@ -176,7 +181,7 @@ def _filter(patterns: list[str], sources: list[str], used_words: set[str]) -> li
         if any(single.ignored(source) for source in sources):
             continue
         kept.append(pattern)
-    return kept
+    return tuple(kept)
 
 
 def _template(context, docs, sources, used_words, copies_everything, keep_env) -> list[str]:

@@ -135,7 +135,33 @@ def _read_heredoc_script(doc: Document, ins: Instruction, target: Instruction) -
     return _parse_region(region_start, source)
 
 
+_PARSED: dict[str, Script] = {}
+
+
 def _parse_region(region_start: int, source: str) -> Script:
+    """Parsed once per distinct text: the fix loop re-reads every RUN each pass, and most are unchanged.
+    The cache holds offsets relative to the region; each caller gets them moved to its own place."""
+    relative = _PARSED.get(source)
+    if relative is None:
+        if len(_PARSED) > 4096:  # a bulk run sees thousands of files: keep the cache bounded
+            _PARSED.clear()
+        relative = _PARSED[source] = _parse_relative(source)
+    return _rebase(relative, region_start)
+
+
+def _rebase(script: Script, shift: int) -> Script:
+    if not script.ok:
+        return script
+    commands = [
+        Command([Word(w.value, w.start + shift, w.end + shift) for w in c.words], c.start + shift, c.end + shift,
+                dict(c.assignments), c.redirected)
+        for c in script.commands
+    ]
+    return Script(True, commands, script.start + shift, script.end + shift, script.operators, script.last_statement_type)
+
+
+def _parse_relative(source: str) -> Script:
+    region_start = 0
     data = source.encode("utf-8")
     if len(data) == len(source):
         def to_source(byte: int) -> int:

@@ -368,6 +368,8 @@ def unquote_word(word: str) -> str:
 
 def _heredoc_markers(logical: str) -> list[Heredoc]:
     docs: list[Heredoc] = []
+    if "<<" not in logical:
+        return docs
     for word, start, end in shell_words(logical):
         match = _HEREDOC_WORD.match(word)
         if not match or not match.group(3):
