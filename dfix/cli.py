@@ -7,7 +7,6 @@ called `rules`.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from enum import Enum
 from pathlib import Path

@@ -8,7 +8,6 @@ import functools
 import posixpath
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 
 @dataclass(frozen=True)

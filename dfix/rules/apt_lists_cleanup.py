@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from ..syntax import Edit, LineKind
+from ..syntax import Edit
 from ..syntax.shell import script_of
 from .base import Rule, Safety
 from ._apt import LISTS_DIR, apt_actions, is_update_only, lists_are_cached, relies_on_lists, removes_lists

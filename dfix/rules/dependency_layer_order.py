@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from ..context.dockerignore import DockerIgnore
 from ..context.python import follow_requirements, is_local_reference, load_toml, pyproject_extra_files
-from ..syntax import Edit, LineKind
+from ..syntax import Edit
 from ..syntax.packages import package_command
 from ..syntax.shell import Command, script_of
 from .base import Rule, Safety
@@ -404,7 +404,7 @@ def _pipfile_has_path(data: dict) -> bool:
 
 def _move_edits(doc, copy, between, install, manifest_sources, sources, plan) -> list[Edit]:
     text = doc.text
-    first_line = _block_start(doc, copy)
+    first_line = doc.comment_block_start(copy)
     insert_at = doc.lines[first_line].start
     eol = doc.lines[copy.first_line].eol or doc.eol
     indent = text[doc.lines[copy.first_line].start:copy.keyword_span[0]]
@@ -413,7 +413,7 @@ def _move_edits(doc, copy, between, install, manifest_sources, sources, plan) ->
     for ins in between:
         pieces.append(_block_text(doc, ins, eol))
     if plan.phase_one:
-        start = doc.lines[_block_start(doc, install)].start
+        start = doc.lines[doc.comment_block_start(install)].start
         block = _block_text(doc, install, eol)
         for offset, insertion in sorted(plan.phase_one, reverse=True):
             rel = offset - start
@@ -448,16 +448,9 @@ def _manifest_copy(doc, copy, manifest_sources, sources, indent: str, eol: str) 
     return "".join(lines)
 
 
-def _block_start(doc, ins) -> int:
-    """The first line of the comments attached to an instruction (no blank line between)."""
-    line = ins.first_line
-    while line > 0 and doc.lines[line - 1].kind is LineKind.COMMENT:
-        line -= 1
-    return line
-
 
 def _block_text(doc, ins, eol: str) -> str:
-    start = doc.lines[_block_start(doc, ins)].start
+    start = doc.lines[doc.comment_block_start(ins)].start
     text = doc.text[start:ins.stop]
     return text if doc.lines[ins.last_line].eol else text + eol
 
@@ -468,7 +461,7 @@ def _delete_blocks(doc, instructions) -> list[Edit]:
     if not instructions:
         return []
     for ins in instructions:
-        start = doc.lines[_block_start(doc, ins)].start
+        start = doc.lines[doc.comment_block_start(ins)].start
         if spans and spans[-1][1] == start:
             spans[-1][1] = ins.stop
         else:

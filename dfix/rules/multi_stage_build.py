@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 
-from ..syntax import DockerfileSyntaxError, Edit, LineKind, apply_edits, tokenize
+from ..syntax import DockerfileSyntaxError, Edit, apply_edits, tokenize
 from ..syntax.packages import package_command
 from ..syntax.shell import script_of
 from .base import Rule, Safety
@@ -175,7 +175,7 @@ class _Plan:
             if ins in self.package_runs or ins in self.dep_runs or (
                     ins.keyword in _BUILDER_KEEPS and not (ins.keyword in ("COPY", "ADD") and ins.flag("from"))):
                 builder.append(text[ins.start:ins.stop].rstrip("\r\n"))
-        block_start = doc.lines[_block_start(doc, frm)].start
+        block_start = doc.lines[doc.comment_block_start(frm)].start
         edits = [Edit.insert(block_start, eol.join(builder) + eol + eol)]
         for ins in self.rewritten_runs():
             packages = self.runtime_packages(ins)
@@ -279,12 +279,6 @@ def _classify(script, plan, ins) -> str:
         return "dep_runs"
     return "other_runs"
 
-
-def _block_start(doc, ins) -> int:
-    line = ins.first_line
-    while line > 0 and doc.lines[line - 1].kind is LineKind.COMMENT:
-        line -= 1
-    return line
 
 
 def _eol(doc, ins, default: str) -> str:

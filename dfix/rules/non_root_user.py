@@ -269,7 +269,6 @@ def _create_command(distro: str, uid: int, folders: list[str]) -> str:
 def _edits(doc, stage, chain, uid: int, base: str) -> list[Edit]:
     distro = _distro(doc, chain, base)
     body = stage.body
-    text = doc.text
     eol = doc.eol
     keyword_case = str.lower if stage.from_instruction.keyword_text.islower() else str.upper
     # create the user early, after FROM and its ENV/ARG/LABEL block: that layer then never rebuilds

@@ -284,6 +284,14 @@ class Document:
     def final_stage(self) -> Stage | None:
         return self.stages[-1] if self.stages else None
 
+    def comment_block_start(self, ins: Instruction) -> int:
+        """The first line of the comment lines attached to an instruction (no blank line between): they move
+        and go with it."""
+        line = ins.first_line
+        while line > 0 and self.lines[line - 1].kind is LineKind.COMMENT:
+            line -= 1
+        return line
+
     def line_index_at(self, offset: int) -> int:
         lo, hi = 0, len(self.lines) - 1
         while lo < hi:
