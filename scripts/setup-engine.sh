@@ -103,7 +103,9 @@ make_image docker.io/library/python:3.12-slim-bookworm python-base.tar \
   --customize-hook='chroot "$1" update-ca-certificates >/dev/null'
 # The -trixie names are what DF401 pins the floating tags to. A pin names the same image as its floating
 # tag, so here both name the one stand-in: a rewrite that only pins its base builds on the same bytes.
-for tag in 3.12-slim 3.11-slim 3.11-slim-bookworm 3.12 3.11 3 latest \
+# Every name below is this one bookworm image: a -trixie tag here is NOT trixie, so package names that
+# differ between the releases (DF403's runtime libraries) are only checked for real on -bookworm bases.
+for tag in 3.12-slim 3.11-slim 3.11-slim-bookworm 3.12 3.11 3 latest 3.12-bookworm 3.11-bookworm \
     3.12-slim-trixie 3.11-slim-trixie 3.12-trixie 3.11-trixie 3-trixie 3.15-trixie 3.15-slim-trixie; do
   podman image exists "docker.io/library/python:$tag" || podman tag python:3.12-slim-bookworm "docker.io/library/python:$tag"
 done
