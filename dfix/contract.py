@@ -20,6 +20,7 @@ _HYGIENE_OPTIONS = {
     "apt": frozenset({"-y", "--no-install-recommends"}),
     "apk": frozenset({"--no-cache"}),
     "pip": frozenset({"--no-cache-dir"}),
+    "uv": frozenset({"--no-cache"}),
 }
 _LISTS = "/var/lib/apt/lists"
 
@@ -244,7 +245,8 @@ def _run_items(doc: Document, ins: Instruction) -> list[tuple]:
             continue
         if command.name == "rm" and any((w.value or "").startswith(_LISTS) for w in command.words):
             continue
-        hygiene = _HYGIENE_OPTIONS.get(pkg.tool, frozenset()) if pkg else frozenset()
+        hygiene = _HYGIENE_OPTIONS.get(pkg.tool, frozenset()) if pkg else (
+            _HYGIENE_OPTIONS["uv"] if command.name == "uv" else frozenset())
         words = tuple(
             w.value if w.value is not None else "<" + _normal(doc.text[w.start:w.end]) + ">"
             for w in command.words

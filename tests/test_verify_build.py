@@ -37,7 +37,8 @@ SHARED_APPS = [
         reason="does not build offline: poetry asks the registry for per-version JSON metadata the proxy "
                "does not serve (shared/examples/README.md)")),
 ]
-OWN_APPS = ["flask-ldap", "starlette-api", "debian-static"]
+# ours: apt build dependencies (flask-ldap), a Django app, a uv project, Starlette, a non-Python base
+OWN_APPS = ["flask-ldap", "django-gunicorn", "uv-worker-api", "starlette-api", "debian-static"]
 
 TINY_SERVER = '''\
 import http.server

@@ -21,6 +21,7 @@ from .no_reload import NoReload
 from .non_root_user import NonRootUser
 from .pip_no_cache_dir import PipNoCacheDir
 from .python_env_defaults import PythonEnvDefaults
+from .uv_no_cache import UvNoCache
 from .reload_in_code import ReloadInCode
 from .python_slim_base import PythonSlimBase
 
@@ -31,6 +32,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     AptListsCleanup,
     PipNoCacheDir,
     ApkNoCache,
+    UvNoCache,
     DependencyLayerOrder,
     AddToCopy,
     NonRootUser,

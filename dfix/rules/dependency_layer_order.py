@@ -139,17 +139,23 @@ class DependencyLayerOrder(Rule):
 
 
 def _phase_one_done(doc, stage, copy, install, plan) -> bool:
-    """The dependency-only half of this install already runs before the copy (an earlier split)."""
-    text = doc.text[install.start:install.stop]
-    for offset, insertion in sorted(plan.phase_one, reverse=True):
-        rel = offset - install.start
-        text = text[:rel] + insertion + text[rel:]
-    wanted = " ".join(text.split())
-    return any(
-        other.keyword == "RUN" and " ".join(doc.text[other.start:other.stop].split()) == wanted
-        for other in stage.body
-        if other.index < copy.index
-    )
+    """The dependency-only half of this install already runs before the copy (an earlier split): an earlier
+    RUN with the same commands and the phase flag. Options other than that flag are not compared: other fixes
+    add theirs (uv's --no-cache) to either half, in different passes."""
+    flags = {text.strip() for _, text in plan.phase_one}
+
+    def shape(script):
+        return [tuple(w.value or "" for w in c.words if not (w.value or "").startswith("-")) for c in script.commands]
+
+    wanted = shape(script_of(doc, install))
+    for other in stage.body:
+        if other.index >= copy.index or other.keyword != "RUN":
+            continue
+        script = script_of(doc, other)
+        words = {w.value for c in script.commands for w in c.words} if script.ok else set()
+        if script.ok and shape(script) == wanted and flags <= words:
+            return True
+    return False
 
 
 def _is_dependency_install(script) -> bool:

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from ..syntax import Edit
+from .base import Rule, Safety
+from ._shell import run_scripts
+
+_INSTALLS = (("sync",), ("pip", "install"))
+
+
+class UvNoCache(Rule):
+    code = "DF107"
+    name = "uv-no-cache"
+    hadolint = ()
+    title = "uv sync / uv pip install without --no-cache"
+    safety = Safety.SAFE
+    what = "Adds `--no-cache` to `uv sync` and `uv pip install`."
+    why = (
+        "uv keeps every wheel it downloads and builds in ~/.cache/uv; in an image layer that cache is dead "
+        "weight, and with the install split in two layers it is written twice."
+    )
+    example = ("RUN uv sync --frozen", "RUN uv sync --no-cache --frozen")
+    fix_safety = (
+        "Safe: the same packages are installed. Not applied under a uv cache mount (the flag would defeat it), "
+        "when UV_NO_CACHE or UV_CACHE_DIR is set, or when the command chooses its own --cache-dir."
+    )
+
+    def check(self, doc, ctx):
+        for ins, run, script in run_scripts(doc):
+            if run.has_cache_mount(contains=".cache/uv"):
+                continue
+            if ins.inner is None and {"UV_NO_CACHE", "UV_CACHE_DIR"} & set(doc.env_at(ins)):
+                continue
+            for command in script.commands:
+                values = [w.value for w in command.words]
+                if command.name != "uv" or None in values:
+                    continue
+                for sub in _INSTALLS:
+                    if values[1:1 + len(sub)] == list(sub):
+                        break
+                else:
+                    continue
+                if any(v == "--no-cache" or v.startswith("--cache-dir") or v == "-n" for v in values):
+                    continue
+                if {"UV_NO_CACHE", "UV_CACHE_DIR"} & set(command.assignments):
+                    continue
+                anchor = command.words[len(sub)]
+                yield self.finding(ins.line_number, f"uv {' '.join(sub)} without --no-cache",
+                                   [Edit.insert(anchor.end, " --no-cache")])
