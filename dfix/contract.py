@@ -180,14 +180,7 @@ def _without_phase_one(runs: list[list[tuple]]) -> list[list[tuple]]:
 def _without_overwritten_copies(doc: Document, stage) -> list[tuple]:
     """COPY keys, leaving out a copy of files that a later copy in the stage, with the same flags, writes
     again from a directory that holds them (the manifests copied before a dependency install)."""
-    copies = []
-    workdir = "/"
-    for link in doc.stage_chain(stage):
-        for ins in link.body:
-            if ins.keyword == "WORKDIR":
-                workdir = posixpath.normpath(posixpath.join(workdir, ins.args.strip().strip("'\"")))
-            elif link is stage and ins.keyword in ("COPY", "ADD"):
-                copies.append((ins, workdir))
+    copies = [(ins, doc.workdir_at(ins)) for ins in stage.body if ins.keyword in ("COPY", "ADD")]
     keys = []
     for index, (ins, workdir) in enumerate(copies):
         if not any(_overwrites(later, later_dir, ins, workdir) for later, later_dir in copies[index + 1:]):
@@ -202,8 +195,8 @@ def _sources_dest(ins: Instruction) -> tuple[list[str], str] | None:
     return args[:-1], args[-1]
 
 
-def _overwrites(later: Instruction, later_dir: str, early: Instruction, early_dir: str) -> bool:
-    if _flags(later) != _flags(early):
+def _overwrites(later: Instruction, later_dir: str | None, early: Instruction, early_dir: str | None) -> bool:
+    if _flags(later) != _flags(early) or later_dir is None or early_dir is None:
         return False
     early_parts, later_parts = _sources_dest(early), _sources_dest(later)
     if early_parts is None or later_parts is None:

@@ -56,14 +56,14 @@ def _analyze(doc, stage, context) -> AppFacts | None:
     if not argv:
         return None
     chain = doc.stage_chain(stage)
-    workdir = "/"
+    workdir = doc.workdir_at(stage.instructions[-1], including=True)
+    if workdir is None:
+        return None  # the app's folder depends on a build variable: nothing can be read for sure
     copies = []  # (container dest dir or file, context source, is_dir), in order
     exposed = []
     for link in chain:
         for ins in link.body:
-            if ins.keyword == "WORKDIR":
-                workdir = posixpath.normpath(posixpath.join(workdir, ins.args.strip().strip("'\"")))
-            elif ins.keyword == "EXPOSE":
+            if ins.keyword == "EXPOSE":
                 for word, _, _ in ins.words:
                     head = word.split("/")[0]
                     if head.isdigit():
@@ -73,12 +73,15 @@ def _analyze(doc, stage, context) -> AppFacts | None:
                 if len(args) < 2 or any("$" in a for a in args):
                     continue
                 *sources, dest = args
-                target = posixpath.normpath(posixpath.join(workdir, dest))
+                here = doc.workdir_at(ins)
+                if here is None:
+                    continue
+                target = posixpath.normpath(posixpath.join(here, dest))
                 for source in sources:
                     rel = "." if source in (".", "./") else posixpath.normpath(source.lstrip("/"))
                     is_dir = rel == "." or (context.root / rel).is_dir()
                     # "." and the WORKDIR are folders: a file copied there lands inside
-                    into = is_dir or dest.endswith("/") or len(sources) > 1 or dest in (".", "./") or target == workdir
+                    into = is_dir or dest.endswith("/") or len(sources) > 1 or dest in (".", "./") or target == here
                     copies.append((target, rel, is_dir, into))
     env = doc.env_at(stage.instructions[-1]) if stage.body else {}
     for ins in stage.body[-1:]:

@@ -97,8 +97,8 @@ class DependencyLayerOrder(Rule):
         context = ctx.build_context
         if context is None:
             return self.finding(install.line_number, _MESSAGE, reason="no build context to read the manifests from")
-        workdir_install = _workdir_at(doc, stage, install)
-        workdir_copy = _workdir_at(doc, stage, copy)
+        workdir_install = doc.workdir_at(install)
+        workdir_copy = doc.workdir_at(copy)
         if workdir_install is None or workdir_copy is None:
             return self.finding(install.line_number, _MESSAGE, reason="a WORKDIR depends on a variable")
         if any(b.keyword in ("ENV", "ARG") for b in between) and "$" in copy.args:
@@ -109,7 +109,7 @@ class DependencyLayerOrder(Rule):
         dest_dir, sources = mapping
         for other in between:
             if other.keyword == "WORKDIR":
-                target = _workdir_at(doc, stage, other, including=True)
+                target = doc.workdir_at(other, including=True)
                 if target is None or (target != dest_dir and target.startswith(dest_dir.rstrip("/") + "/")):
                     return self.finding(
                         install.line_number, _MESSAGE, reason="a WORKDIR after the copy names a folder the copy creates"
@@ -183,20 +183,6 @@ def _copies_a_directory(copy, ctx) -> bool:
         if context is not None and (context.root / source).is_dir():
             return True
     return False
-
-
-def _workdir_at(doc, stage, ins, including: bool = False) -> str | None:
-    path = "/"
-    for link in doc.stage_chain(stage):
-        for other in link.body:
-            if link is stage and (other.index > ins.index or (other.index == ins.index and not including)):
-                break
-            if other.keyword == "WORKDIR":
-                arg = other.args.strip().strip("'\"")
-                if "$" in arg:
-                    return None
-                path = posixpath.normpath(posixpath.join(path, arg))
-    return path
 
 
 def _copy_mapping(doc, copy, workdir: str, context):

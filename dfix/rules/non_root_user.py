@@ -277,35 +277,24 @@ def _edits(doc, stage, chain, uid: int, base: str) -> list[Edit]:
         if ins.keyword not in ("ENV", "ARG", "LABEL"):
             break
         anchor = ins
-    inherited = "/"
-    for link in chain[:-1]:
-        for ins in link.body:
-            if ins.keyword == "WORKDIR":
-                inherited = posixpath.normpath(posixpath.join(inherited, ins.args.strip().strip("'\"")))
-    app_dir = inherited
-    for ins in body:
-        if ins.keyword == "WORKDIR":
-            app_dir = posixpath.normpath(posixpath.join(app_dir, ins.args.strip().strip("'\"")))
+    app_dir = doc.workdir_at(stage.instructions[-1], including=True)  # None: a WORKDIR names a variable
     volumes = [w.strip('"[],') for i in body if i.keyword == "VOLUME" for w, _, _ in i.words]
     # the app's own folder and its volumes, handed over without -R: no copy of the tree in a new layer
-    folders = ([app_dir] if app_dir != "/" else []) + [v for v in volumes if v.startswith("/") and v != app_dir]
+    folders = ([app_dir] if app_dir not in (None, "/") else []) + [v for v in volumes if v.startswith("/") and v != app_dir]
     folders = [f for f in folders if "$" not in f]
     edits: list[Edit] = []
     create = f"{keyword_case('RUN')} {_create_command(distro, uid, folders)}"
     edits.append(_insert_line_after(doc, anchor, create))
 
     # hand the app files in the working directory to the user, in the same COPY
-    current = inherited
     for ins in body:
-        if ins.keyword == "WORKDIR":
-            current = posixpath.normpath(posixpath.join(current, ins.args.strip().strip("'\"")))
-            continue
-        if ins.keyword not in ("COPY", "ADD"):
+        if ins.keyword not in ("COPY", "ADD") or app_dir is None:
             continue
         if ins.flag("from") or ins.flag("chown") or ins.heredocs:
             continue
         args = ins.json_args if ins.is_json else [w for w, _, _ in ins.words]
-        if len(args) < 2 or "$" in args[-1] or "$" in app_dir:
+        current = doc.workdir_at(ins)
+        if len(args) < 2 or "$" in args[-1] or current is None:
             continue
         dest = posixpath.normpath(posixpath.join(current, args[-1]))
         if app_dir != "/" and (dest == app_dir or dest.startswith(app_dir.rstrip("/") + "/")):

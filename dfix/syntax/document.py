@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -283,6 +284,24 @@ class Document:
     @property
     def final_stage(self) -> Stage | None:
         return self.stages[-1] if self.stages else None
+
+    def workdir_at(self, ins: Instruction, including: bool = False) -> str | None:
+        """The working directory in force at ``ins`` (after it with ``including``), through the stages it is
+        built on; None when a WORKDIR on the way names a variable, which only the build knows."""
+        stage = self.stage_of(ins)
+        path = "/"
+        if stage is None:
+            return path
+        for link in self.stage_chain(stage):
+            for other in link.body:
+                if link is stage and (other.index > ins.index or (other.index == ins.index and not including)):
+                    break
+                if other.keyword == "WORKDIR":
+                    arg = other.args.strip().strip("'\"")
+                    if "$" in arg:
+                        return None
+                    path = posixpath.normpath(posixpath.join(path, arg))
+        return path
 
     def comment_block_start(self, ins: Instruction) -> int:
         """The first line of the comment lines attached to an instruction (no blank line between): they move
