@@ -91,8 +91,6 @@ class DockerIgnoreRule(Rule):
 
 def _context_dockerfiles(doc, context):
     """This Dockerfile and every other one in the folder that shares its .dockerignore; None if one is unreadable."""
-    from ..syntax import DockerfileSyntaxError, tokenize
-
     docs = [doc]
     if context.dockerfile is None:
         return docs
@@ -103,10 +101,25 @@ def _context_dockerfiles(doc, context):
         if (context.root / f"{name}.dockerignore").exists():
             continue  # it reads its own ignore file
         try:
-            docs.append(tokenize(path.read_bytes()))
-        except (OSError, DockerfileSyntaxError):
+            info = path.stat()
+        except OSError:
             return None
+        sibling = _read_sibling(str(path), info.st_mtime_ns, info.st_size)
+        if sibling is None:
+            return None
+        docs.append(sibling)
     return docs
+
+
+@functools.lru_cache(maxsize=512)
+def _read_sibling(path: str, mtime_ns: int, size: int):
+    """A sibling Dockerfile tokenized once per version: every pass of every Dockerfile in the folder asks."""
+    from ..syntax import DockerfileSyntaxError, tokenize
+
+    try:
+        return tokenize(Path(path).read_bytes())
+    except (OSError, DockerfileSyntaxError):
+        return None
 
 
 @functools.lru_cache(maxsize=256)
