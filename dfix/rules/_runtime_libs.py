@@ -2,6 +2,8 @@
 
 Debian's 64-bit time_t transition renamed many libraries in trixie (libssl3 -> libssl3t64), hence the
 per-release entries. A package missing from these tables is never guessed: the conversion is reported.
+Every Debian name is checked against the release's package index (tests/test_runtime_libs_index.py: the
+runtime package exists and is what the -dev package depends on); the Alpine names are not checked there.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import re
 DEBIAN_RELEASES = ("bullseye", "bookworm", "trixie")
 # python:* tags without a codename point at the newest release (trixie since August 2025)
 DEFAULT_DEBIAN = "trixie"
+# releases python:* tags have named (or will) that the tables do not cover: never the default's names
+OTHER_DEBIAN = ("jessie", "stretch", "buster", "forky", "sid")
 
 DEBIAN_BUILD_ONLY = frozenset({
     "build-essential", "gcc", "g++", "cpp", "make", "cmake", "ninja-build", "meson", "pkg-config", "pkgconf",
@@ -81,6 +85,8 @@ def debian_release(image: str) -> str | None:
     for release in DEBIAN_RELEASES:
         if release in tag:
             return release
+    if any(other in tag.split("-") for other in OTHER_DEBIAN):
+        return None
     if name in ("python", "pypy") and "alpine" not in tag and "windows" not in tag:
         return DEFAULT_DEBIAN
     if name == "debian" and tag in ("", "latest", "stable", "stable-slim"):
