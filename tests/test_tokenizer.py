@@ -132,6 +132,19 @@ def test_shell_offsets_are_source_offsets():
     assert data[script.end - 4:script.end] == "done"
 
 
+
+def test_parsed_scripts_follow_their_text_and_place():
+    """Scripts are cached by text and place: a RUN with other words at the same offset, or the same words
+    moved, must not get an earlier file's commands or offsets."""
+    def words(data: str) -> list[tuple[str | None, str]]:
+        doc = tokenize(data)
+        return [(w.value, data[w.start:w.end]) for c in script_of(doc, doc.instructions[1]).commands for w in c.words]
+
+    assert words("FROM a\nRUN apt-get install curl\n") == [("apt-get", "apt-get"), ("install", "install"), ("curl", "curl")]
+    assert words("FROM a\nRUN apt-get install wget\n")[-1] == ("wget", "wget")  # same place, other text
+    assert words("FROM abc\nRUN apt-get install curl\n")[-1] == ("curl", "curl")  # same text, moved
+    assert words("FROM a\nRUN apt-get install curl\n")[-1] == ("curl", "curl")  # back again
+
 # -- generated files ------------------------------------------------------------------------------
 
 _CODE = st.sampled_from([

@@ -136,17 +136,26 @@ def _read_heredoc_script(doc: Document, ins: Instruction, target: Instruction) -
 
 
 _PARSED: dict[str, Script] = {}
+_PLACED: dict[tuple[str, int], Script] = {}
 
 
 def _parse_region(region_start: int, source: str) -> Script:
     """Parsed once per distinct text: the fix loop re-reads every RUN each pass, and most are unchanged.
-    The cache holds offsets relative to the region; each caller gets them moved to its own place."""
+    The cache holds offsets relative to the region; each caller gets them moved to its own place. A RUN
+    that neither changed nor moved since the last pass gets the very same Script back (nothing changes a
+    Script once built; Command.package only remembers what its words say), so nothing is copied again."""
+    placed = _PLACED.get((source, region_start))
+    if placed is not None:
+        return placed
     relative = _PARSED.get(source)
     if relative is None:
         if len(_PARSED) > 4096:  # a bulk run sees thousands of files: keep the cache bounded
             _PARSED.clear()
         relative = _PARSED[source] = _parse_relative(source)
-    return _rebase(relative, region_start)
+    if len(_PLACED) > 512:  # only the passes over one file ask again: a small cache is enough
+        _PLACED.clear()
+    placed = _PLACED[(source, region_start)] = _rebase(relative, region_start)
+    return placed
 
 
 def _rebase(script: Script, shift: int) -> Script:
