@@ -6,11 +6,29 @@ import json
 import posixpath
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from .arguments import Flag, parse_flags, parse_key_values, parse_mount, split_words
 from .errors import DockerfileSyntaxError
 from .tokenizer import GO_SPACE, LineKind, RawInstruction, Tokens, is_json_form, split_keyword, tokenize_text
+
+
+class cached_property:  # noqa: N801 - used as functools.cached_property is
+    """functools.cached_property without the lock that Python 3.11 takes on every first read (a few per
+    instruction per pass adds up over a fleet). A document is never shared between threads."""
+
+    def __init__(self, func) -> None:
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.func(instance)
+        return value
 
 
 class Instruction:

@@ -216,7 +216,8 @@ def tokenize_text(text: str) -> Tokens:
             offsets.extend(range(cont.start, piece_end))
         logical = "".join(logical_parts)
         raw = RawInstruction(first, i, logical, offsets)
-        if _can_contain_heredoc(logical):
+        # "<<" first: it is cheap, and without it there is no heredoc marker to find
+        if "<<" in logical and _can_contain_heredoc(logical):
             for doc in _heredoc_markers(logical):
                 body_start = i + 1
                 terminated = False
