@@ -212,12 +212,18 @@ def test_every_copy_before_install_is_fixed_or_reported(results, buildkit):
     for path in CORPUS:
         text, result = results[path.name]
         copied_context = False
+        phase_one: list[list[str]] = []  # installs that ran with --no-root/--no-install-project, flag removed
         for command in buildkit.parse_string(text):
             cmd = (command.cmd or "").upper()
+            words = _words(" ".join(command.value)) if cmd == "RUN" else []
             if cmd == "FROM":
-                copied_context = False
+                copied_context, phase_one = False, []
             elif cmd in ("COPY", "ADD") and not any(f.startswith("--from") for f in command.flags):
                 copied_context = copied_context or any(v in (".", "./") for v in command.value[:-1])
+            elif cmd == "RUN" and {"--no-root", "--no-install-project"} & set(words):
+                phase_one.append([w for w in words if w not in ("--no-root", "--no-install-project")])
+            elif cmd == "RUN" and words in phase_one:
+                continue  # the project's own install after its dependencies: the layout DF201 makes
             elif cmd == "RUN" and copied_context and _INSTALL.search(" ".join(command.value)):
                 expected += 1
                 findings = result.applied + result.remaining
@@ -259,6 +265,9 @@ def _command_argv(value: list[str], is_json: bool) -> list[str]:
     return out
 
 
+_DEPENDENCY_INSTALL = re.compile(r"\b(pip3? install|uv sync|uv pip install|poetry install|pipenv (install|sync))\b")
+_TOOL_INSTALL = re.compile(r"\bpip3? install\b.*\b(poetry|pipenv|uv)\b")
+_UV_IMAGE = re.compile(r"^--from=(ghcr\.io/)?astral-sh/uv\b")
 _BUILD_ONLY = re.compile(r"^(build-essential|gcc|g\+\+|make|cmake|pkg-config|musl-dev|linux-headers|build-base|.*-dev)$")
 
 
@@ -275,13 +284,21 @@ def assert_multi_stage_equivalent(buildkit, before: str, after: str):
     runtime_text = "".join(lines[runtime[0].start_line - 1:])
     ((old_instructions, _),) = buildkit_contract(buildkit, before, True)
     ((new_instructions, _),) = buildkit_contract(buildkit, runtime_text, True)
-    venv = [("COPY", ("/opt/venv", "/opt/venv"), ("--from=builder",), None), ("ENV", ("PATH", '"/opt/venv/bin:$PATH"'), (), None)]
-    assert [i for i in new_instructions if i not in venv] == old_instructions
-    pip = lambda cmds: [_normalise(_words(c.value[0])) for c in cmds  # noqa: E731
-                        if (c.cmd or "").upper() == "RUN" and "pip" in c.value[0] and "install" in c.value[0]]
-    assert pip(old) and all(run in pip(builder) for run in pip(old))
+    def environment_copy(ins) -> bool:  # /opt/venv, or a uv/poetry project's own .venv kept at its path
+        return (ins[0] == "COPY" and ins[2] == ("--from=builder",) and len(set(ins[1])) == 1
+                and (ins[1][0] == "/opt/venv" or ins[1][0].endswith("/.venv")))
+
+    added = [i for i in new_instructions if environment_copy(i) or i == ("ENV", ("PATH", '"/opt/venv/bin:$PATH"'), (), None)]
+    assert sum(map(environment_copy, added)) == 1, added
+    # the packaging tool copied from uv's image stays in the builder
+    tool_copies = [i for i in old_instructions if i[0] == "COPY" and any(_UV_IMAGE.match(f) for f in i[2])]
+    assert [i for i in new_instructions if i not in added] == [i for i in old_instructions if i not in tool_copies]
+    installs = lambda cmds: [_normalise(_words(c.value[0])) for c in cmds  # noqa: E731
+                             if (c.cmd or "").upper() == "RUN" and _DEPENDENCY_INSTALL.search(c.value[0])]
+    assert installs(old) and all(run in installs(builder) for run in installs(old))
     runtime_words = [w for c in runtime if (c.cmd or "").upper() == "RUN" for w in _words(c.value[0])]
     assert not [w for w in runtime_words if _BUILD_ONLY.match(w)], runtime_words
+    assert not _TOOL_INSTALL.search(" ".join(runtime_words)), runtime_words
 
 
 def _final_stage(commands):

@@ -99,13 +99,15 @@ def tiny_app(path: Path, port: int, cmd: str | None = None, extra: str = "") -> 
     return path
 
 
-def check_example(source: Path, tmp_path: Path, podman: Engine) -> VerifyReport:
+def check_example(source: Path, tmp_path: Path, podman: Engine, keep: bool = False) -> VerifyReport:
+    """Verify a copy of an example; with ``keep`` the two images stay for the caller to look into and remove."""
     context = tmp_path / source.name
     shutil.copytree(source, context, symlinks=True)
     before = tree(context)
-    report = verify(context, podman)
+    report = verify(context, podman, keep=keep)
     assert tree(context) == before, "verify changed the user's files"
-    assert leftovers(podman, report) == []
+    if not keep:
+        assert leftovers(podman, report) == []
     for name, stats in (("original", report.original), ("rewrite", report.rewrite)):
         assert stats.builds, f"{name} does not build:\n{stats.build_error}"
         assert stats.status == 200, f"{name} answered {stats.status} ({stats.routes})"
@@ -153,6 +155,32 @@ def _installs(stats) -> list[bool]:
 @pytest.mark.parametrize("app", OWN_APPS)
 def test_own_example_verifies(app, tmp_path, podman):
     check_example(ROOT / "examples" / app, tmp_path, podman)
+
+
+# issue #5: projects whose dependencies compile, installed with a packaging tool (uv sync, pipenv --system)
+TOOL_APPS = [("uv-psycopg-api", "uv"), ("pipenv-mysql-api", "pipenv")]
+
+
+@pytest.mark.build
+@pytest.mark.parametrize(("app", "tool"), TOOL_APPS)
+def test_packaging_tool_and_compilers_stay_in_the_builder(app, tool, tmp_path, podman):
+    report = check_example(ROOT / "examples" / app, tmp_path, podman, keep=True)
+    try:
+        assert "DF403" in report.applied, report.applied
+        assert report.original.compilers and "gcc" in report.original.compilers
+        assert report.rewrite.compilers == [], report.rewrite.compilers
+        # the app answered, so its extension found the runtime library the rewrite installed instead of -dev
+        found = {}
+        for name, stats in (("original", report.original), ("rewrite", report.rewrite)):
+            probe = subprocess.run([podman.path, "run", "--rm", "--pull=never", "--network", "host", "--entrypoint",
+                                    "sh", stats.image, "-c", f"command -v {tool}"], env=podman.env,
+                                   capture_output=True, text=True, timeout=120)
+            found[name] = probe.returncode == 0
+        assert found == {"original": True, "rewrite": False}, found
+    finally:
+        for stats in (report.original, report.rewrite):
+            podman.remove_image(stats.image)
+    assert leftovers(podman, report) == []
 
 
 @pytest.mark.build

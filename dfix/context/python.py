@@ -3,6 +3,8 @@ includes, pyproject/poetry/pipenv/uv manifests."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -139,3 +141,76 @@ def pyproject_extra_files(data: dict) -> list[str]:
     if isinstance(readme, list):
         return [r for r in readme if isinstance(r, str)]
     return []
+
+
+_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+([A-Za-z_]\w*)[\w.]*[ \t]+import\b|import[ \t]+([^#\n;]+))", re.M)
+_NOT_APP_CODE = frozenset({".git", ".venv", "venv", "env", "node_modules", "__pycache__", ".tox", ".nox",
+                           "site-packages", ".mypy_cache", ".pytest_cache"})
+_MOST_FILES = 5000
+
+
+def imported_top_level_modules(context: BuildContext) -> frozenset[str] | None:
+    """Top-level modules the context's Python files import (absolute imports, read by pattern, not run);
+    None when there are too many files to read, so a caller cannot take silence for an answer."""
+    found: set[str] = set()
+    seen = 0
+    for folder, dirs, files in os.walk(context.root):
+        dirs[:] = [d for d in dirs if d not in _NOT_APP_CODE]
+        for name in files:
+            if not name.endswith(".py"):
+                continue
+            seen += 1
+            if seen > _MOST_FILES:
+                return None
+            rel = os.path.relpath(os.path.join(folder, name), context.root)
+            text = context.read_text(rel) or ""
+            for match in _IMPORT.finditer(text):
+                if match.group(1):
+                    found.add(match.group(1))
+                    continue
+                for part in match.group(2).split(","):
+                    module = part.strip().split(" ")[0].split(".")[0].strip("()")
+                    if module.isidentifier():
+                        found.add(module)
+    return frozenset(found)
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def declared_distributions(context: BuildContext, folder: str = "") -> set[str]:
+    """Distribution names a project's lock files and manifests name (canonical form): poetry.lock,
+    Pipfile.lock, uv.lock, Pipfile and pyproject.toml in ``folder`` of the context."""
+    names: set[str] = set()
+    base = folder.strip("/")
+    join = (lambda n: f"{base}/{n}") if base else (lambda n: n)
+    for lock in ("poetry.lock", "uv.lock"):
+        text = context.read_text(join(lock)) or ""
+        names.update(_canonical(n) for n in re.findall(r'^name = "([^"]+)"', text, re.M))
+    pipfile_lock = context.read_text(join("Pipfile.lock"))
+    if pipfile_lock:
+        try:
+            data = json.loads(pipfile_lock)
+        except ValueError:
+            data = {}
+        for section in ("default", "develop"):
+            names.update(_canonical(n) for n in (data.get(section) or {}))
+    pipfile = load_toml(context, join("Pipfile")) or {}
+    for section in ("packages", "dev-packages"):
+        names.update(_canonical(n) for n in (pipfile.get(section) or {}))
+    pyproject = load_toml(context, join("pyproject.toml")) or {}
+    poetry = pyproject.get("tool", {}).get("poetry", {})
+    tables = [poetry.get("dependencies") or {}, poetry.get("dev-dependencies") or {}]
+    tables += [group.get("dependencies") or {} for group in (poetry.get("group") or {}).values()]
+    for table in tables:
+        names.update(_canonical(n) for n in table if n != "python")
+    project = pyproject.get("project", {})
+    requirements = list(project.get("dependencies") or [])
+    for extra in (project.get("optional-dependencies") or {}).values():
+        requirements += extra
+    for requirement in requirements:
+        match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+        if match:
+            names.add(_canonical(match.group(1)))
+    return names

@@ -1,23 +1,31 @@
 from __future__ import annotations
 
+import posixpath
 import re
 
 from ..syntax import DockerfileSyntaxError, Edit, apply_edits, tokenize
+from ..syntax.tokenizer import LineKind
 from ..syntax.packages import package_command
-from ..syntax.shell import script_of
+from ..syntax.shell import Command, script_of
+from ..context.python import declared_distributions, imported_top_level_modules
 from .base import Rule, Safety
+from ._python_tools import (TOOL_COMPANIONS, TOOL_DISTRIBUTIONS, TOOL_PROGRAMS, UV_IMAGE, distribution_name,
+                            undeclared_tool_imports)
 from ._runtime_libs import debian_release, is_build_only, runtime_counterpart
 
 VENV = "/opt/venv"
 _PYTHON_IMAGE = re.compile(r"(^|/)(python|pypy)(:|@|$)")
 # Paths that say the app expects packages where a plain `pip install` puts them, not in a virtualenv
 _SYSTEM_SITE = re.compile(r"/usr/local/lib/python|site-packages|/usr/local/bin/python|\bvenv\b|VIRTUAL_ENV")
+# a uv project keeps its environment where uv put it, so only the system paths matter there
+_SYSTEM_PATHS = re.compile(r"/usr/local/lib/python|site-packages|/usr/local/bin/python")
 # Instructions the builder needs to reproduce the install: everything else is the runtime's business
 _BUILDER_KEEPS = frozenset({"ENV", "ARG", "WORKDIR", "COPY", "ADD", "SHELL"})
 _HARMLESS = frozenset({"set", "true", ":", "echo"})
 _USER_TOOLS = frozenset({"useradd", "adduser", "groupadd", "addgroup", "mkdir", "chown"})
 _APT_QUIET = frozenset({"update", "clean", "autoclean"})
 _RPM_TOOLS = frozenset({"dnf", "yum", "microdnf"})
+_PROJECT_ENV_INSTALLERS = frozenset({"uv-sync", "poetry-project"})
 _RPM_BUILD_ONLY = frozenset({"gcc", "gcc-c++", "make", "cmake", "autoconf", "automake", "libtool", "rust", "cargo"})
 
 
@@ -30,9 +38,11 @@ class MultiStageBuild(Rule):
     what = (
         "Splits a single-stage Python Dockerfile that installs compilers or -dev headers into a builder and a "
         "runtime on the same base: the builder installs the OS packages and the Python dependencies into a "
-        "virtualenv at /opt/venv; the runtime installs only the runtime counterparts of the -dev packages "
-        "(libpq-dev -> libpq5, per distribution release), copies /opt/venv from the builder, and keeps every "
-        "other instruction as it was, in order."
+        "virtualenv at /opt/venv (pip, `uv pip install --system`, poetry with virtualenvs.create false, "
+        "`pipenv install --system`) or into the project's own environment (uv sync, poetry's in-project "
+        ".venv); the runtime installs only the runtime counterparts of the -dev packages (libpq-dev -> libpq5, "
+        "per distribution release), copies that environment from the builder, and keeps every other "
+        "instruction as it was, in order. The packaging tool (poetry, pipenv, uv) stays in the builder."
     )
     why = (
         "gcc, make and the headers are needed to compile wheels, not to run them: in the final image they "
@@ -48,11 +58,18 @@ class MultiStageBuild(Rule):
     )
     fix_safety = (
         "A virtualenv, not --prefix: one self-contained folder whose console scripts point at its own Python, "
-        "nothing mixed into the base image's site-packages, and a PATH change that says what happened. Applied "
-        "only to a single stage whose RUNs are OS package installs, pip installs and user creation (any other "
-        "RUN could need either stage: reported), on a python:* base, when every -dev package has a known "
-        "runtime counterpart for the base's release, and when nothing names the system site-packages. The "
-        "result is checked: the same non-RUN instructions in the runtime, the same installs in the builder."
+        "nothing mixed into the base image's site-packages, and a PATH change that says what happened. poetry "
+        "finds it through VIRTUAL_ENV, `uv pip install --system` through UV_PYTHON, pip and pipenv through PATH "
+        "(a tool installed with pip in the same RUN as the dependencies then lands in the virtualenv: "
+        "reported). A uv or in-project poetry environment is copied where the project had it, after the app "
+        "copy, so the paths the image names stay true. Applied only to a single stage whose RUNs are OS "
+        "package installs, dependency installs, the tool's install and user creation (any other RUN could "
+        "need either stage: reported), on a python:* base, when every -dev package has a known runtime "
+        "counterpart for the base's release, when nothing names the system site-packages, when nothing left "
+        "in the runtime runs the tool (`poetry run`, `uv run`), and, for poetry and pipenv, when the app "
+        "imports nothing that only the tool's own requirements installed (requests, packaging, ...) and that "
+        "its lock file or manifest does not name. The result is checked: the same non-RUN instructions in "
+        "the runtime, the same installs in the builder."
     )
     changes = frozenset({"runs", "copies", "copy-chown", "env.PATH", "stages", "stage0.*", "base-tag"})
     phase = 2
@@ -67,7 +84,7 @@ class MultiStageBuild(Rule):
         message = "compilers and -dev headers ship in the final image: " + ", ".join(plan.build_only[:4]) + (
             ", ..." if len(plan.build_only) > 4 else "")
         line = next(owner for owner, package in plan.installed if is_build_only(package, plan.alpine)).line_number
-        reason = plan.why_not(doc, stage)
+        reason = plan.why_not(doc, stage, ctx)
         if reason:
             yield self.finding(line, message, reason=reason)
             return
@@ -82,18 +99,30 @@ class MultiStageBuild(Rule):
 class _Plan:
     def __init__(self):
         self.package_runs = []  # RUNs that install OS packages, with build-only ones among them
-        self.dep_runs = []  # RUNs that pip install
+        self.dep_runs = []  # RUNs that install the Python dependencies (pip, uv, poetry, pipenv)
+        self.tool_runs = []  # RUNs that install the packaging tool itself (pip install poetry)
+        self.tool_copies = []  # COPY --from=ghcr.io/astral-sh/uv ...: the uv binary
         self.user_runs = []
         self.other_runs = []
         self.installed: list[tuple[object, str]] = []  # (instruction, package) in install order
         self.build_only: list[str] = []
+        self.installers: set[str] = set()  # pip, uv-pip, uv-sync, poetry, pipenv
+        self.tools: set[str] = set()  # packaging tools the stage installs: poetry, pipenv, uv
+        self.poetry_venv_off = False  # `poetry config virtualenvs.create false` ran before the install
+        self.poetry_in_project = False  # ... or virtualenvs.in-project true: the project's own .venv
+        self.mixed_runs = []  # RUNs that install the tool and then the dependencies with it
         self.alpine = False
         self.problems: list[str] = []
 
     @classmethod
     def of(cls, doc, stage):
         plan = cls()
+        plan.doc = doc
         for ins in stage.body:
+            if ins.keyword in ("COPY", "ADD") and UV_IMAGE.match(ins.flag("from").value if ins.flag("from") else ""):
+                plan.tool_copies.append(ins)
+                plan.tools.add("uv")
+                continue
             if ins.keyword != "RUN":
                 continue
             script = script_of(doc, ins)
@@ -105,14 +134,26 @@ class _Plan:
             return None  # nothing ships a compiler, or not a Python image (the conversion is Python's)
         return plan
 
-    def why_not(self, doc, stage) -> str | None:
+    @property
+    def project_env(self) -> bool:
+        """uv sync and poetry's in-project virtualenv fill the project's own environment (<project>/.venv):
+        it is copied where it is."""
+        return bool(self.installers & _PROJECT_ENV_INSTALLERS)
+
+    @property
+    def needs_path(self) -> bool:
+        """pip and `pipenv --system` install into the Python first on PATH; poetry follows VIRTUAL_ENV and
+        `uv pip install --system` UV_PYTHON, so a tool they install with pip still lands in the system Python."""
+        return not self.project_env and bool(self.installers & {"pip", "pipenv"})
+
+    def why_not(self, doc, stage, ctx=None) -> str | None:
         if self.problems:
             return self.problems[0]
         if self.other_runs:
             ins = self.other_runs[0]
             return f"line {ins.line_number} runs something dfix cannot place in the builder or the runtime"
         if not self.dep_runs:
-            return "no pip install to move into a builder"
+            return "no Python dependency install to move into a builder"
         base = stage.base_expanded
         if not _PYTHON_IMAGE.search(base.split("@")[0]):
             return f"{base} is not a python image, so a virtualenv cannot be assumed"
@@ -125,10 +166,22 @@ class _Plan:
         first_dep = min(d.index for d in self.dep_runs)
         if any(i.keyword == "USER" and i.index < first_dep for i in stage.body):
             return "the dependencies are installed as a USER set before them"
+        if self.needs_path:
+            if self.mixed_runs:
+                return (f"line {self.mixed_runs[0].line_number} installs the packaging tool and the dependencies in "
+                        "one RUN: pip would put both in the virtualenv, and the tool would reach the runtime")
+            late_tool = next((t for t in self.tool_runs + self.tool_copies if t.index > first_dep), None)
+            if late_tool is not None:
+                return (f"line {late_tool.line_number} installs the packaging tool after the dependencies, where pip "
+                        "would put it in the virtualenv")
+        reason = self._tools_reason(doc, stage, ctx)
+        if reason:
+            return reason
+        system_site = _SYSTEM_PATHS if self.project_env else _SYSTEM_SITE
         for ins in stage.body:
-            if ins not in self.dep_runs and _SYSTEM_SITE.search(ins.logical):
+            if ins not in self.dep_runs and system_site.search(ins.logical):
                 return f"line {ins.line_number} names the system site-packages or a virtualenv"
-            if ins.keyword in ("COPY", "ADD") and ins.flag("from"):
+            if ins.keyword in ("COPY", "ADD") and ins.flag("from") and ins not in self.tool_copies:
                 return "the stage already copies from another image"
         unknown = [p for p in self.build_only if runtime_counterpart(p, self.alpine, self.release) is False]
         if unknown:
@@ -137,6 +190,51 @@ class _Plan:
             if ins.flags:
                 return f"line {ins.line_number} has RUN flags a rewritten package install would have to keep"
         return None
+
+    def _tools_reason(self, doc, stage, ctx) -> str | None:
+        """Why the dependencies cannot move into a builder's environment with the tool left behind."""
+        if self.project_env and len(self.installers) > 1:
+            return f"{' and '.join(sorted(self.installers))} fill different environments"
+        if self.project_env:
+            self.env_dir = self._project_environment(doc)
+            if self.env_dir is None:
+                return "the project environment's path depends on a variable or differs between installs"
+        else:
+            self.env_dir = VENV
+        if "poetry" in self.installers and not self.poetry_venv_off:
+            return ("poetry keeps the dependencies in a virtualenv of its own, which the runtime reaches only "
+                    "through poetry (set `poetry config virtualenvs.create false` to install into the image's Python)")
+        programs = {program for tool in self.tools for program in TOOL_PROGRAMS[tool]}
+        moved = set(self.dep_runs) | set(self.tool_runs) | set(self.tool_copies)  # mixed runs are dep runs
+        for ins in stage.body:
+            if ins in moved or ins.keyword in ("COPY", "ADD", "ENV", "ARG", "LABEL", "WORKDIR", "EXPOSE", "USER"):
+                continue
+            used = programs & set(re.findall(r"[\w.-]+", ins.logical))
+            if used:
+                return f"line {ins.line_number} runs {sorted(used)[0]}, so the tool must stay in the final image"
+        for tool in sorted(self.tools & {"poetry", "pipenv"}):
+            context = ctx.build_context if ctx is not None else None
+            if context is None:
+                return f"without the build context dfix cannot tell whether the app needs what {tool} brought"
+            imported = imported_top_level_modules(context)
+            if imported is None:
+                return f"too many Python files to tell whether the app needs what {tool} brought"
+            local = {m for m in imported if context.exists(f"{m}.py") or context.exists(m) or context.exists(f"src/{m}")}
+            missing = undeclared_tool_imports(tool, imported - local, declared_distributions(context))
+            if missing:
+                return (f"the app imports {', '.join(missing[:3])}, which only {tool}'s own requirements install: "
+                        "it would be missing once the tool stays in the builder")
+        return None
+
+    def _project_environment(self, doc) -> str | None:
+        places = set()
+        for ins in self.dep_runs:
+            workdir = doc.workdir_at(ins)
+            configured = doc.env_at(ins).get("UV_PROJECT_ENVIRONMENT") if "uv-sync" in self.installers else None
+            if workdir is None or (configured is not None and "$" in configured):
+                return None
+            places.add(posixpath.normpath(posixpath.join(workdir, configured or ".venv")))
+        return places.pop() if len(places) == 1 else None
 
     def rewritten_runs(self):
         """Package RUNs that install something build-only: the runtime gets a new one; others stay as written."""
@@ -156,6 +254,21 @@ class _Plan:
                 out.append(package)
         return out
 
+    def builder_env(self) -> str | None:
+        """The ENV that points the builder's installers at the new virtualenv (None: uv's project env)."""
+        if self.project_env:
+            return None
+        values = [f'PATH="{VENV}/bin:$PATH"'] if self.needs_path else []
+        if self.installers & {"poetry", "pipenv", "uv-pip"}:
+            values.insert(0, f"VIRTUAL_ENV={VENV}")  # poetry and pipenv install into the active virtualenv
+        if "uv-pip" in self.installers:
+            values.append(f"UV_PYTHON={VENV}/bin/python")  # `uv pip install --system` follows it, not PATH
+        return " ".join(values)
+
+    def runtime_copy(self, kw) -> str:
+        copy = f"{kw('COPY')} --from=builder {self.env_dir} {self.env_dir}"
+        return copy if self.project_env else f"{copy}\n{kw('ENV')} PATH=\"{VENV}/bin:$PATH\""
+
     def edits(self, doc, stage) -> list[Edit]:
         text = doc.text
         frm = stage.from_instruction
@@ -166,13 +279,14 @@ class _Plan:
         first_dep = min(d.index for d in self.dep_runs)
         image_and_flags = " ".join([text[slice(*frm.source_span(f.start, f.end))] for f in frm.flags] + [stage.base])
         builder = [f"{kw('FROM')} {image_and_flags} {kw('AS')} builder"]
+        tools = set(self.tool_runs) | set(self.tool_copies)
         for ins in stage.body:
             if ins.index > last_dep:
                 break
-            if ins.index == first_dep:
+            if ins.index == first_dep and self.builder_env() is not None:
                 builder.append(f"{kw('RUN')} python -m venv {VENV}")
-                builder.append(f'{kw("ENV")} PATH="{VENV}/bin:$PATH"')
-            if ins in self.package_runs or ins in self.dep_runs or (
+                builder.append(f"{kw('ENV')} {self.builder_env()}")
+            if ins in self.package_runs or ins in self.dep_runs or ins in tools or (
                     ins.keyword in _BUILDER_KEEPS and not (ins.keyword in ("COPY", "ADD") and ins.flag("from"))):
                 builder.append(text[ins.start:ins.stop].rstrip("\r\n"))
         block_start = doc.lines[doc.comment_block_start(frm)].start
@@ -182,13 +296,17 @@ class _Plan:
             if packages:
                 edits.append(Edit(ins.start, ins.stop, f"{kw('RUN')} {self._install(packages)}{_eol(doc, ins, eol)}"))
             else:
-                edits.append(Edit.delete(ins.start, ins.stop))
+                edits.append(_delete(doc, ins))
+        for ins in sorted(tools, key=lambda i: i.index):
+            edits.append(_delete(doc, ins))
+        # the venv at /opt/venv lands where the first install was; a project's own .venv lies inside the
+        # app's folder, so it lands where the last install was, over whatever the app copy brought
+        copy_at = last_dep if self.project_env else first_dep
         for ins in self.dep_runs:
-            if ins.index == first_dep:
-                copy = f"{kw('COPY')} --from=builder {VENV} {VENV}{eol}{kw('ENV')} PATH=\"{VENV}/bin:$PATH\""
-                edits.append(Edit(ins.start, ins.stop, copy + _eol(doc, ins, eol)))
+            if ins.index == copy_at:
+                edits.append(Edit(ins.start, ins.stop, self.runtime_copy(kw).replace("\n", eol) + _eol(doc, ins, eol)))
             else:
-                edits.append(Edit.delete(ins.start, ins.stop))
+                edits.append(_delete(doc, ins))
         return edits
 
     def _install(self, packages: list[str]) -> str:
@@ -210,15 +328,23 @@ class _Plan:
             return [(i.keyword, tuple(f"{f.name}={f.value}" for f in i.flags), " ".join(i.args.split()))
                     for i in body if i.keyword != "RUN"]
 
-        added = [("COPY", ("from=builder",), f"{VENV} {VENV}"), ("ENV", (), f'PATH="{VENV}/bin:$PATH"')]
+        added = [("COPY", ("from=builder",), f"{self.env_dir} {self.env_dir}")]
+        if not self.project_env:
+            added.append(("ENV", (), f'PATH="{VENV}/bin:$PATH"'))
         runtime_keys = [k for k in keys(runtime.body) if k not in added]
         original = doc.stages[0]
-        if runtime_keys != keys(original.body) or keys([runtime.from_instruction]) != keys([original.from_instruction]):
+        kept = [i for i in original.body if i not in self.tool_copies]
+        if runtime_keys != keys(kept) or keys([runtime.from_instruction]) != keys([original.from_instruction]):
             return "the runtime's other instructions differ"
+        if sum(k in added for k in keys(runtime.body)) != len(added):
+            return "the runtime does not copy the environment once"
         original_deps = [" ".join(i.logical.split()) for i in self.dep_runs]
         builder_runs = [" ".join(i.logical.split()) for i in builder.body if i.keyword == "RUN"]
         if [r for r in builder_runs if r in original_deps] != original_deps:
             return "the builder does not run the same installs"
+        original_tools = [" ".join(i.logical.split()) for i in self.tool_runs]
+        if any(" ".join(i.logical.split()) in original_tools for i in runtime.body if i.keyword == "RUN"):
+            return "the packaging tool is still installed in the runtime"
         return None
 
 
@@ -251,11 +377,20 @@ def _classify(script, plan, ins) -> str:
                 plan.problems.append(f"line {ins.line_number} runs `{pkg.action}`, which changes packages")
                 kinds.add("package")
         elif pkg is not None and pkg.tool == "pip":
-            if pkg.action != "install" or pkg.has_option("--user", "-e", "--editable", "--prefix", "--target", "-t"):
-                plan.problems.append(f"line {ins.line_number} runs pip in a way a virtualenv would change")
-            if any(w.value and (w.value.startswith((".", "/")) or "/" in w.value) for w in pkg.operands):
-                plan.problems.append(f"line {ins.line_number} installs from a local path, which needs the code in the builder")
-            kinds.add("deps")
+            tool = _tool_install(pkg)
+            if tool is not None:
+                plan.tools.add(tool)
+                kinds.add("tool")
+                continue
+            _pip_like(pkg, plan, ins)
+            # `pip install -U pip` goes with the tool it precedes; alone it upgrades the virtualenv's pip
+            kinds.add("companion" if _companions_only(pkg) else "pip")
+        elif name == "uv":
+            kinds.add(_uv(command, plan, ins))
+        elif name == "poetry":
+            kinds.add(_poetry(command, plan, ins))
+        elif name == "pipenv":
+            kinds.add(_pipenv(command, plan, ins))
         elif name == "rm" and all((w.value or "").startswith(("-", "/var/lib/apt/lists", "/root/.cache", "/tmp/", "/var/cache"))
                                   for w in command.words[1:]):
             continue
@@ -273,12 +408,125 @@ def _classify(script, plan, ins) -> str:
             kinds.add("rpm")  # read the rest of the RUN: the install may come after `dnf module enable`
         else:
             return "other_runs"
+    if "companion" in kinds:
+        kinds.discard("companion")
+        kinds.add("tool" if "tool" in kinds else "pip")
+    if "pip" in kinds:
+        kinds.discard("pip")
+        kinds.add("deps")
+        plan.installers.add("pip")
     if kinds == {"package"}:
         return "package_runs"
     if kinds == {"deps"}:
         return "dep_runs"
+    if kinds == {"tool"}:
+        return "tool_runs"
+    if kinds == {"tool", "deps"}:
+        plan.mixed_runs.append(ins)
+        return "dep_runs"
     return "other_runs"
 
+
+def _tool_install(pkg) -> str | None:
+    """The tool a `pip install` installs when that is all it installs (with pip/setuptools/wheel at most)."""
+    if pkg.action != "install" or not pkg.operands or pkg.has_option("-r", "--requirement", "-e", "--editable"):
+        return None
+    names = [distribution_name(w.value or "") for w in pkg.operands]
+    tools = {TOOL_DISTRIBUTIONS[n] for n in names if n in TOOL_DISTRIBUTIONS}
+    if len(tools) != 1 or any(n not in TOOL_DISTRIBUTIONS and n not in TOOL_COMPANIONS for n in names):
+        return None
+    return tools.pop()
+
+
+def _companions_only(pkg) -> bool:
+    names = [distribution_name(w.value or "") for w in pkg.operands]
+    return pkg.action == "install" and bool(names) and all(n in TOOL_COMPANIONS for n in names)
+
+
+def _pip_like(pkg, plan, ins) -> None:
+    if pkg.action != "install" or pkg.has_option("--user", "-e", "--editable", "--prefix", "--target", "-t"):
+        plan.problems.append(f"line {ins.line_number} runs pip in a way a virtualenv would change")
+    if any(w.value and (w.value.startswith((".", "/")) or "/" in w.value) for w in pkg.operands):
+        plan.problems.append(f"line {ins.line_number} installs from a local path, which needs the code in the builder")
+
+
+def _subcommand(values: list[str]) -> str | None:
+    return next((v for v in values[1:] if not v.startswith("-")), None)
+
+
+def _uv(command, plan, ins) -> str:
+    values = [w.value or "" for w in command.words]
+    sub = _subcommand(values)
+    if values[1:3] == ["pip", "install"]:
+        pip_like = package_command(Command(command.words[1:], command.start, command.end))
+        if pip_like is None or "--system" not in values:
+            plan.problems.append(f"line {ins.line_number} runs uv pip install without --system, into an environment "
+                                 "made elsewhere")
+        else:
+            _pip_like(pip_like, plan, ins)
+        if any(v.startswith(("--python", "-p", "--prefix", "--target")) for v in values):
+            plan.problems.append(f"line {ins.line_number} names where uv installs")
+        plan.installers.add("uv-pip")
+        return "deps"
+    if sub == "sync":
+        if any(v.startswith(("--project", "--directory", "--package", "--all-packages", "--active", "--script",
+                             "--python", "-p")) for v in values):
+            plan.problems.append(f"line {ins.line_number} runs uv sync on another project or environment")
+        plan.installers.add("uv-sync")
+        return "deps"
+    plan.problems.append(f"line {ins.line_number} runs `uv {sub}`")
+    return "deps"
+
+
+def _poetry(command, plan, ins) -> str:
+    values = [w.value or "" for w in command.words]
+    sub = _subcommand(values)
+    if sub == "config":
+        args = [v for v in values[values.index("config") + 1:] if not v.startswith("-")]
+        if args[:1] == ["virtualenvs.create"] and args[1:] in (["false"], ["0"]):
+            plan.poetry_venv_off = True
+        elif args[:1] == ["virtualenvs.in-project"] and args[1:] in (["true"], ["1"]):
+            plan.poetry_in_project = True
+        elif args[:1] and args[0].startswith("virtualenvs."):
+            plan.problems.append(f"line {ins.line_number} sets poetry's {args[0]}")
+        return "deps"
+    if sub == "install" and not any(v.startswith(("--directory", "-C", "--project", "-P")) for v in values):
+        env = plan.doc.env_at(ins)
+        plan.poetry_venv_off = plan.poetry_venv_off or _env_is(env, "POETRY_VIRTUALENVS_CREATE", "false", "0")
+        plan.poetry_in_project = plan.poetry_in_project or _env_is(env, "POETRY_VIRTUALENVS_IN_PROJECT", "true", "1")
+        plan.installers.add("poetry-project" if plan.poetry_in_project and not plan.poetry_venv_off else "poetry")
+        return "deps"
+    plan.problems.append(f"line {ins.line_number} runs `poetry {sub}`")
+    return "deps"
+
+
+def _pipenv(command, plan, ins) -> str:
+    values = [w.value or "" for w in command.words]
+    sub = _subcommand(values)
+    operands = [v for v in values[values.index(sub) + 1:] if not v.startswith("-")] if sub else []
+    if sub not in ("install", "sync") or operands:
+        plan.problems.append(f"line {ins.line_number} runs `pipenv {sub}`" + (" with packages" if operands else ""))
+    elif "--system" not in values:
+        plan.problems.append(f"line {ins.line_number} installs with pipenv into a virtualenv of its own, which the "
+                             "runtime reaches only through pipenv")
+    plan.installers.add("pipenv")
+    return "deps"
+
+
+def _env_is(env: dict[str, str], name: str, *values: str) -> bool:
+    return env.get(name, "").strip("'\"").lower() in values
+
+
+def _delete(doc, ins) -> Edit:
+    """Remove an instruction that moved to the builder, with the comment lines that describe it, and one of
+    the blank lines around it when it stood alone between two."""
+    first = doc.comment_block_start(ins)
+    stop = ins.stop
+    after = ins.last_line + 1
+    if (0 < first and after < len(doc.lines) and doc.lines[first - 1].kind is LineKind.BLANK
+            and doc.lines[after].kind is LineKind.BLANK):
+        stop = doc.lines[after].stop
+    return Edit.delete(doc.lines[first].start, stop)
 
 
 def _eol(doc, ins, default: str) -> str:
