@@ -58,6 +58,21 @@ def test_legacy_env_and_quoted_labels():
     assert doc.instructions[2].key_values() == [("x.y", "a b"), ("z", "c d")]
 
 
+def test_key_values_are_read_per_text_and_each_caller_gets_its_own_list():
+    """Pairs are cached by text: another text must get its own, and a caller's change must not stick."""
+    first = tokenize("FROM a\nENV A=1\n").instructions[1].key_values()
+    first.append(("B", "2"))
+    assert tokenize("FROM a\nENV A=1\n").instructions[1].key_values() == [("A", "1")]
+    assert tokenize("FROM a\nENV A=2\n").instructions[1].key_values() == [("A", "2")]
+    assert tokenize("# escape=`\nFROM a\nENV A=x`y\n").instructions[1].key_values() == [("A", "xy")]
+    assert tokenize("FROM a\nENV A=x`y\n").instructions[1].key_values() == [("A", "x`y")]
+
+
+def test_stage_of_each_instruction():
+    doc = tokenize("ARG V=1\nFROM a AS one\nRUN x\nFROM one\nRUN y\nCMD z\n")
+    assert [doc.stage_of(i) and doc.stage_of(i).index for i in doc.instructions] == [None, 0, 0, 1, 1, 1]
+
+
 def test_keyword_spans_and_lowercase():
     text = "from alpine\nrun  apk add curl\n"
     doc = tokenize(text)

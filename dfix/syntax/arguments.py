@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import dataclass
 
 _SPACE = " \t\n\v\f\r\x85\xa0"
@@ -80,18 +82,24 @@ def split_words(args: str) -> list[tuple[str, int, int]]:
 
 def parse_key_values(args: str, escape: str = "\\") -> list[tuple[str, str]]:
     """ENV/LABEL/ARG pairs: ``k=v k2="v 2"`` or the legacy ``K value with spaces`` form."""
+    return list(_key_values(args, escape))  # a list of its own: the caller may change it
+
+
+@functools.lru_cache(maxsize=1024)
+def _key_values(args: str, escape: str) -> tuple[tuple[str, str], ...]:
+    """Read once per text: every pass asks again for the ENV in force at each instruction."""
     words = _quoted_words(args, escape)
     if not words:
-        return []
+        return ()
     if "=" not in words[0][0]:
         key = words[0][1]
         rest = args[words[0][2]:].strip(_SPACE)
-        return [(key, _unquote(rest, escape))]
+        return ((key, _unquote(rest, escape)),)
     pairs = []
     for raw, _, _ in words:
         key, _, value = _split_pair(raw, escape)
         pairs.append((_unquote(key, escape), _unquote(value, escape)))
-    return pairs
+    return tuple(pairs)
 
 
 def _quoted_words(args: str, escape: str) -> list[tuple[str, str, int]]:
@@ -181,11 +189,12 @@ def parse_mount(value: str) -> dict[str, str]:
     return out
 
 
+_JSON_DECODER = json.JSONDecoder()  # holds no state between calls; building one per call costs more than the parse
+
+
 def json_string_spans(args: str) -> list[tuple[str, int, int]] | None:
     """(value, start, end) of each string in a JSON array of strings, offsets into ``args``; None if not one."""
-    import json
-
-    decoder = json.JSONDecoder()
+    decoder = _JSON_DECODER
     out: list[tuple[str, int, int]] = []
     pos = args.find("[")
     if pos == -1 or args[:pos].strip():

@@ -258,10 +258,16 @@ class Document:
         return stages
 
     def stage_of(self, ins: Instruction) -> Stage | None:
+        return self._stage_by_index[ins.index]
+
+    @cached_property
+    def _stage_by_index(self) -> list[Stage | None]:
+        """The stage of each instruction by its index (None before the first FROM): rules ask for every one."""
+        out: list[Stage | None] = [None] * len(self.instructions)
         for stage in self.stages:
-            if stage.instructions[0].index <= ins.index <= stage.instructions[-1].index:
-                return stage
-        return None
+            for ins in stage.instructions:
+                out[ins.index] = stage
+        return out
 
     def stage_chain(self, stage: Stage) -> list[Stage]:
         """The stage and the stages it is built on, oldest first."""
