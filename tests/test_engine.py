@@ -127,3 +127,12 @@ def test_a_crashing_rule_is_that_file_s_error_and_changes_nothing():
     result = fix_text(NAIVE, rules=[Crashes()])
     assert result.error.startswith("internal error, file left unchanged: RuntimeError: boom")
     assert not result.changed and result.fixed == NAIVE
+
+
+def test_dockerignore_rules_follow_the_text():
+    """Ignore files are parsed once per text: another text must get its own rules."""
+    from dfix.context.dockerignore import parsed
+
+    assert parsed(".git\n").ignored(".git/config") and not parsed(".git\n").ignored(".env")
+    assert parsed(".env\n").ignored(".env") and not parsed(".env\n").ignored(".git")
+    assert not parsed(".env\n!.env\n").ignored(".env")

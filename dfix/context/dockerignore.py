@@ -77,7 +77,7 @@ class DockerIgnore:
     def of(cls, context) -> DockerIgnore | None:
         """The ignore rules BuildKit applies for the context's Dockerfile, as pending fixes leave them."""
         text = context.read_text(context.ignore_file())
-        return None if text is None else cls(text.splitlines())
+        return None if text is None else parsed(text)
 
     def ignored(self, rel: str) -> bool:
         rel = _clean(rel)
@@ -90,3 +90,10 @@ class DockerIgnore:
             if any(pattern.regex.match(p) for p in parents):
                 matched = not pattern.exclusion
         return matched
+
+
+@functools.lru_cache(maxsize=64)
+def parsed(text: str) -> DockerIgnore:
+    """The rules of an ignore file's text, read once: each pass over a Dockerfile reads the same file again,
+    and the guard once more. Nothing changes a DockerIgnore once built."""
+    return DockerIgnore(text.splitlines())

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from ..context.dockerignore import DockerIgnore
+from ..context.dockerignore import parsed as parsed_ignore
 from .base import FileChange, Rule, Safety
 
 HEADER = "# Written by dfix: keeps the build context small and secrets and caches out of the image."
@@ -77,7 +78,7 @@ class DockerIgnoreRule(Rule):
             yield self.finding(1, "no .dockerignore: the build sends and may copy .git, .env, virtualenvs and caches",
                                files=[FileChange(name, "\n".join(lines) + "\n")])
             return
-        ignore = DockerIgnore(current.splitlines())
+        ignore = parsed_ignore(current)
         essentials = ESSENTIALS + (PYTHON_ESSENTIALS if _is_python(context, docs) else [])
         wanted = [e for e in essentials if not ignore.ignored(e) and not (e == ".env" and keep_env)]
         wanted = _filter(wanted, sources, used_words)
@@ -95,8 +96,10 @@ def _context_dockerfiles(doc, context):
     if context.dockerfile is None:
         return docs
     for name in _dockerfiles_in(str(context.root)):
+        if name == context.dockerfile:
+            continue
         path = context.root / name
-        if name == context.dockerfile or not path.is_file():
+        if not path.is_file():
             continue
         if (context.root / f"{name}.dockerignore").exists():
             continue  # it reads its own ignore file
