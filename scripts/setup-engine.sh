@@ -66,60 +66,79 @@ MIRROR=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/nu
 SECMIRROR=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | sed -n 2p)
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
 SECMIRROR=${SECMIRROR:-http://deb.debian.org/debian-security}
-SOURCES=("deb $MIRROR bookworm main" "deb $MIRROR bookworm-updates main" "deb $SECMIRROR bookworm-security main")
+# The release's suites; Debian's own python3 comes with them (bookworm 3.11, trixie 3.13).
+sources() { echo "deb $MIRROR $1 main"; echo "deb $MIRROR $1-updates main"; echo "deb $SECMIRROR $1-security main"; }
 # Builds reach PyPI through an intercepting proxy: images must trust its CA or pip finds nothing.
 CA_HOOK='mkdir -p "$1"/usr/local/share/ca-certificates; cp /usr/local/share/ca-certificates/*.crt "$1"/usr/local/share/ca-certificates/ 2>/dev/null || true'
 SLIM=(--dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*')
 
-# $1 image name, $2 tar name, rest: mmdebstrap options. The tar is written under a temporary name so an
-# interrupted run is redone, and deleted once imported: the image store is the state.
+# $1 image name, $2 Debian release, $3 tar name, rest: mmdebstrap options. The tar is written under a
+# temporary name so an interrupted run is redone, and deleted once imported: the image store is the state.
 make_image() {
-  local image=$1 tar=$2; shift 2
+  local image=$1 release=$2 tar=$3; shift 3
   if podman image exists "$image"; then say "$image exists"; return; fi
-  local t=$SECONDS
+  local t=$SECONDS suites
+  mapfile -t suites < <(sources "$release")
   if [ ! -s "$ROOT/$tar" ]; then
     mmdebstrap --quiet --format=tar --variant=minbase "${SLIM[@]}" "$@" \
       --customize-hook='rm -rf "$1"/var/lib/apt/lists/*; : > "$1"/etc/resolv.conf' \
-      bookworm "$ROOT/$tar.part" "${SOURCES[@]}"
+      "$release" "$ROOT/$tar.part" "${suites[@]}"
     mv "$ROOT/$tar.part" "$ROOT/$tar"
   fi
   say "$tar made in $((SECONDS - t)) s"
-  IMPORT_CHANGES+=("$ROOT/$tar" "$image")
-  podman import --quiet "${IMPORT_CHANGES[@]}" >/dev/null
+  podman import --quiet "${IMPORT_CHANGES[@]}" "$ROOT/$tar" "$image" >/dev/null
   rm -f "$ROOT/$tar"
   say "$image imported ($((SECONDS - t)) s)"
 }
 
-# Debian's python3 is 3.11 whatever the tag says; python3-dev because the official images carry headers.
+# $1 the image, rest: tags of its repository that must name it. A tag that names another image (an
+# engine set up by an older run of this script) is moved: compared by image ID, not by existence.
+point_tags() {
+  local image=$1 repo=${1%:*} id tag; shift
+  id=$(podman image inspect --format '{{.Id}}' "$image")
+  for tag in "$@"; do
+    if [ "$(podman image inspect --format '{{.Id}}' "$repo:$tag" 2>/dev/null)" != "$id" ]; then
+      podman tag "$image" "$repo:$tag"
+      say "$repo:$tag -> $image"
+    fi
+  done
+}
+
+# python stand-ins: Debian's own python3 with pip, venv and headers (python3-dev, because the official
+# images carry headers for C extensions), one image per Debian release. The Python version is Debian's
+# (bookworm 3.11, trixie 3.13) whatever the tag says; the Debian release is the one the tag names.
 IMPORT_CHANGES=(--change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
   --change 'ENV LANG=C.UTF-8' --change 'CMD ["python3"]'
   --change 'ENV REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt'
   --change 'ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt' --change 'ENV UV_NATIVE_TLS=1')
-make_image docker.io/library/python:3.12-slim-bookworm python-base.tar \
-  --include=python3,python3-pip,python3-venv,python3-dev,ca-certificates,netbase,tzdata \
-  --customize-hook='rm -f "$1"/usr/lib/python3*/EXTERNALLY-MANAGED' \
-  --customize-hook='ln -sf /usr/bin/python3 "$1"/usr/local/bin/python; ln -sf /usr/bin/pip3 "$1"/usr/local/bin/pip' \
-  --customize-hook="$CA_HOOK" \
-  --customize-hook='chroot "$1" update-ca-certificates >/dev/null'
-# The -trixie names are what DF401 pins the floating tags to. A pin names the same image as its floating
-# tag, so here both name the one stand-in: a rewrite that only pins its base builds on the same bytes.
-# Every name below is this one bookworm image: a -trixie tag here is NOT trixie, so package names that
-# differ between the releases (DF403's runtime libraries) are only checked for real on -bookworm bases.
-for tag in 3.12-slim 3.11-slim 3.11-slim-bookworm 3.12 3.11 3 latest 3.12-bookworm 3.11-bookworm \
-    3.12-slim-trixie 3.11-slim-trixie 3.12-trixie 3.11-trixie 3-trixie 3.15-trixie 3.15-slim-trixie; do
-  podman image exists "docker.io/library/python:$tag" || podman tag python:3.12-slim-bookworm "docker.io/library/python:$tag"
-done
+PYTHON_BASE=(--include=python3,python3-pip,python3-venv,python3-dev,ca-certificates,netbase,tzdata
+  --customize-hook='rm -f "$1"/usr/lib/python3*/EXTERNALLY-MANAGED'
+  --customize-hook='ln -sf /usr/bin/python3 "$1"/usr/local/bin/python; ln -sf /usr/bin/pip3 "$1"/usr/local/bin/pip'
+  --customize-hook="$CA_HOOK"
+  --customize-hook='chroot "$1" update-ca-certificates >/dev/null')
+make_image docker.io/library/python:3.12-slim-bookworm bookworm python-bookworm.tar "${PYTHON_BASE[@]}"
+make_image docker.io/library/python:3.13-slim-trixie trixie python-trixie.tar "${PYTHON_BASE[@]}"
+# As on Docker Hub: the -bookworm tags are bookworm; the floating tags (no release in the name) are trixie,
+# the official images' default release since Aug 2025, and so are the -trixie tags DF401 pins them to. A
+# pin names the same image as its floating tag, so a rewrite that only pins its base builds on the same
+# bytes, and DF403's per-release runtime libraries are installed on the release their names are for.
+point_tags docker.io/library/python:3.12-slim-bookworm 3.11-slim-bookworm 3.12-bookworm 3.11-bookworm
+point_tags docker.io/library/python:3.13-slim-trixie 3.13-trixie 3.13-slim 3.13 \
+  3.12-slim 3.11-slim 3-slim slim 3.12 3.11 3 latest \
+  3.12-slim-trixie 3.11-slim-trixie 3-slim-trixie 3.12-trixie 3.11-trixie 3-trixie 3.15-trixie 3.15-slim-trixie
 
 # Like the official debian image: no python, no ca-certificates; the proxy CA is left where
 # update-ca-certificates finds it once a Dockerfile installs ca-certificates.
 IMPORT_CHANGES=(--change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' --change 'CMD ["bash"]')
-make_image docker.io/library/debian:bookworm-slim debian-base.tar --customize-hook="$CA_HOOK"
-for tag in bookworm 12 12-slim; do
-  podman image exists "docker.io/library/debian:$tag" || podman tag debian:bookworm-slim "docker.io/library/debian:$tag"
-done
+make_image docker.io/library/debian:bookworm-slim bookworm debian-base.tar --customize-hook="$CA_HOOK"
+point_tags docker.io/library/debian:bookworm-slim bookworm 12 12-slim
 
-# One real run proves runtime, storage and ulimits agree with this machine before any test relies on it.
-podman run --rm --pull=never --network host docker.io/library/python:3.12-slim \
-  python -c 'import ssl, urllib.request' >/dev/null
+# Real runs prove runtime, storage and ulimits agree with this machine before any test relies on it, and
+# that each kind of tag names the release it should.
+for check in 3.12-slim=trixie 3.12-slim-trixie=trixie 3.11-bookworm=bookworm; do
+  got=$(podman run --rm --pull=never --network host "docker.io/library/python:${check%=*}" python -c \
+    'import ssl, urllib.request, platform; print(platform.freedesktop_os_release()["VERSION_CODENAME"])')
+  [ "$got" = "${check#*=}" ] || { say "error: python:${check%=*} is $got, not ${check#*=}"; exit 1; }
+done
 say "ready in $((SECONDS - START)) s; engine state in $ROOT"
 cat "$ROOT/env.sh"
