@@ -51,8 +51,8 @@ class MultiStageBuild(Rule):
     example = (
         "FROM python:3.12-slim\nRUN apt-get update && apt-get install -y --no-install-recommends gcc libpq-dev "
         "&& rm -rf /var/lib/apt/lists/*\nCOPY requirements.txt .\nRUN pip install --no-cache-dir -r requirements.txt",
-        "FROM python:3.12-slim AS builder\n(the same apt RUN)\nRUN python -m venv /opt/venv\n"
-        "ENV PATH=\"/opt/venv/bin:$PATH\"\nCOPY requirements.txt .\nRUN pip install --no-cache-dir -r requirements.txt\n\n"
+        "FROM python:3.12-slim AS builder\n(the same apt RUN)\nCOPY requirements.txt .\nRUN python -m venv /opt/venv\n"
+        "ENV PATH=\"/opt/venv/bin:$PATH\"\nRUN pip install --no-cache-dir -r requirements.txt\n\n"
         "FROM python:3.12-slim\nRUN apt-get update && apt-get install -y --no-install-recommends libpq5 && rm -rf "
         "/var/lib/apt/lists/*\nCOPY requirements.txt .\nCOPY --from=builder /opt/venv /opt/venv\nENV PATH=\"/opt/venv/bin:$PATH\"",
     )
@@ -62,9 +62,11 @@ class MultiStageBuild(Rule):
         "finds it through VIRTUAL_ENV, `uv pip install --system` through UV_PYTHON, pip and pipenv through PATH "
         "(a tool installed with pip in the same RUN as the dependencies then lands in the virtualenv: "
         "reported). A uv or in-project poetry environment is copied where the project had it, after the app "
-        "copy, so the paths the image names stay true. Applied only to a single stage whose RUNs are OS "
-        "package installs, dependency installs, the tool's install and user creation (any other RUN could "
-        "need either stage: reported), on a python:* base, when every -dev package has a known runtime "
+        "copy, so the paths the image names stay true. Other RUNs go where their result is needed: a setup "
+        "step before the installs runs in both stages (the installs may read what it did), one after them "
+        "stays in the runtime; one between two installs, or one that compiles (gcc, make, setup.py "
+        "build_ext, *-config), runs a script dfix cannot read or changes packages is reported. Applied only "
+        "to a single stage, on a python:* base, when every -dev package has a known runtime "
         "counterpart for the base's release, when nothing names the system site-packages, when nothing left "
         "in the runtime runs the tool (`poetry run`, `uv run`), and, for poetry and pipenv, when the app "
         "imports nothing that only the tool's own requirements installed (requests, packaging, ...) and that "
@@ -149,11 +151,17 @@ class _Plan:
     def why_not(self, doc, stage, ctx=None) -> str | None:
         if self.problems:
             return self.problems[0]
-        if self.other_runs:
-            ins = self.other_runs[0]
-            return f"line {ins.line_number} runs something dfix cannot place in the builder or the runtime"
         if not self.dep_runs:
             return "no Python dependency install to move into a builder"
+        first_dep = min(d.index for d in self.dep_runs)
+        last_dep = max(d.index for d in self.dep_runs)
+        for ins in self.other_runs:
+            if first_dep < ins.index < last_dep:
+                return (f"line {ins.line_number} runs between the dependency installs: dfix cannot tell whether the "
+                        "builder, the runtime or both need it")
+            reason = _unplaceable(doc, ins)
+            if reason:
+                return f"line {ins.line_number} {reason}"
         base = stage.base_expanded
         if not _PYTHON_IMAGE.search(base.split("@")[0]):
             return f"{base} is not a python image, so a virtualenv cannot be assumed"
@@ -163,7 +171,6 @@ class _Plan:
         last_package = max(i.index for i in self.package_runs)
         if any(d.index < last_package for d in self.dep_runs):
             return "a pip install runs before the build packages are installed"
-        first_dep = min(d.index for d in self.dep_runs)
         if any(i.keyword == "USER" and i.index < first_dep for i in stage.body):
             return "the dependencies are installed as a USER set before them"
         if self.needs_path:
@@ -187,8 +194,9 @@ class _Plan:
         if unknown:
             return f"no known runtime package for {', '.join(unknown)} on {'alpine' if self.alpine else self.release}"
         for ins in self.rewritten_runs():
-            if ins.flags:
-                return f"line {ins.line_number} has RUN flags a rewritten package install would have to keep"
+            unknown_flags = [f.name for f in ins.flags if f.name not in ("mount", "network")]
+            if unknown_flags:
+                return f"line {ins.line_number} has RUN --{unknown_flags[0]}, which dfix does not carry over"
         return None
 
     def _tools_reason(self, doc, stage, ctx) -> str | None:
@@ -280,13 +288,19 @@ class _Plan:
         image_and_flags = " ".join([text[slice(*frm.source_span(f.start, f.end))] for f in frm.flags] + [stage.base])
         builder = [f"{kw('FROM')} {image_and_flags} {kw('AS')} builder"]
         tools = set(self.tool_runs) | set(self.tool_copies)
+        # a user named by a --chown, or by a setup step, in the builder must exist there too
+        needs_users = any(
+            (i.keyword in ("COPY", "ADD") and re.search(r"[^\d:]", i.flag("chown").value if i.flag("chown") else ""))
+            or i in self.other_runs for i in stage.body if i.index <= last_dep)
         for ins in stage.body:
             if ins.index > last_dep:
                 break
             if ins.index == first_dep and self.builder_env() is not None:
                 builder.append(f"{kw('RUN')} python -m venv {VENV}")
                 builder.append(f"{kw('ENV')} {self.builder_env()}")
-            if ins in self.package_runs or ins in self.dep_runs or ins in tools or (
+            # a setup step before the installs runs in both stages: the installs may read what it did
+            if ins in self.package_runs or ins in self.dep_runs or ins in tools or ins in self.other_runs or (
+                    ins in self.user_runs and needs_users) or (
                     ins.keyword in _BUILDER_KEEPS and not (ins.keyword in ("COPY", "ADD") and ins.flag("from"))):
                 builder.append(text[ins.start:ins.stop].rstrip("\r\n"))
         block_start = doc.lines[doc.comment_block_start(frm)].start
@@ -294,7 +308,10 @@ class _Plan:
         for ins in self.rewritten_runs():
             packages = self.runtime_packages(ins)
             if packages:
-                edits.append(Edit(ins.start, ins.stop, f"{kw('RUN')} {self._install(packages)}{_eol(doc, ins, eol)}"))
+                flags = "".join(text[slice(*ins.source_span(f.start, f.end))] + " " for f in ins.flags)
+                cached = any("/var/lib/apt" in (f.value or "") for f in ins.flags if f.name == "mount")
+                install = self._install(packages, keep_lists=cached)
+                edits.append(Edit(ins.start, ins.stop, f"{kw('RUN')} {flags}{install}{_eol(doc, ins, eol)}"))
             else:
                 edits.append(_delete(doc, ins))
         for ins in sorted(tools, key=lambda i: i.index):
@@ -309,11 +326,13 @@ class _Plan:
                 edits.append(_delete(doc, ins))
         return edits
 
-    def _install(self, packages: list[str]) -> str:
+    def _install(self, packages: list[str], keep_lists: bool = False) -> str:
+        """The runtime's install; apt lists stay where a cache mount holds them, as the original kept them."""
         joined = " ".join(packages)
         if self.alpine:
             return f"apk add --no-cache {joined}"
-        return f"apt-get update && apt-get install -y --no-install-recommends {joined} && rm -rf /var/lib/apt/lists/*"
+        install = f"apt-get update && apt-get install -y --no-install-recommends {joined}"
+        return install if keep_lists else f"{install} && rm -rf /var/lib/apt/lists/*"
 
     def verify(self, doc, edits) -> str | None:
         """Re-read the result: same non-RUN instructions in the runtime, same installs in the builder."""
@@ -350,6 +369,7 @@ class _Plan:
 
 def _classify(script, plan, ins) -> str:
     if not script.ok:
+        plan.problems.append(f"line {ins.line_number} has shell dfix cannot read, to tell which stage needs it")
         return "other_runs"
     names = [c.name for c in script.commands]
     if names and set(names) <= _USER_TOOLS and set(names) & {"useradd", "adduser", "groupadd", "addgroup"}:
@@ -425,6 +445,42 @@ def _classify(script, plan, ins) -> str:
         plan.mixed_runs.append(ins)
         return "dep_runs"
     return "other_runs"
+
+
+# programs that compile or link, or report how to: a step that runs them makes something only the builder
+# can make, which the runtime would then have to copy
+_BUILD_PROGRAMS = frozenset({
+    "gcc", "g++", "cc", "c++", "clang", "clang++", "cpp", "ld", "as", "make", "gmake", "cmake", "ninja", "meson",
+    "configure", "autoreconf", "autoconf", "automake", "libtool", "cargo", "rustc", "rustup", "go", "gfortran",
+    "pkg-config", "pkgconf", "swig", "cython", "cythonize", "maturin", "nvcc", "javac", "mvn", "gradle", "npm",
+    "yarn", "pnpm", "bazel", "scons", "patch", "git",
+})
+_SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh", "busybox", "eval", "source", ".", "exec", "xargs",
+                     "env", "nohup", "timeout", "su", "sudo", "gosu", "su-exec", "chroot", "find"})
+_PYTHON_BUILDS = re.compile(r"(^|/)setup\.py$|^(build_ext|bdist_wheel|bdist_egg|develop|build)$")
+
+
+def _unplaceable(doc, ins) -> str | None:
+    """Why a RUN that is neither a package nor a dependency install cannot simply stay where it runs (in the
+    runtime, and in the builder too when it comes before the installs); None when it can."""
+    for command in script_of(doc, ins).commands:
+        name = command.name or ""
+        words = [w.value for w in command.words]
+        if None in words:
+            return f"runs `{doc.text[command.start:command.end]}`, whose words depend on variables"
+        if name in _SHELLS or name.startswith("."):
+            return f"runs {name} {' '.join(words[1:2])}, a script dfix cannot read".rstrip()
+        if "/" in (words[0] or "") and not words[0].startswith(("/usr/", "/bin/", "/sbin/")):
+            return f"runs {words[0]}, a program of the image's own that dfix cannot read"
+        if name in _BUILD_PROGRAMS or name.endswith(("-config", "_config")):
+            return f"runs {name}, which builds something the runtime would have to copy from the builder"
+        if re.match(r"^python(\d+(\.\d+)?)?$", name) and (
+                any(_PYTHON_BUILDS.search(w) for w in words[1:]) or words[1:3] == ["-m", "build"]):
+            return "builds a Python package, which the runtime would have to copy from the builder"
+        pkg = package_command(command)
+        if pkg is not None:
+            return f"runs {name} {pkg.action or ''}, which changes what is installed".rstrip()
+    return None
 
 
 def _tool_install(pkg) -> str | None:
