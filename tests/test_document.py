@@ -68,6 +68,20 @@ def test_key_values_are_read_per_text_and_each_caller_gets_its_own_list():
     assert tokenize("FROM a\nENV A=x`y\n").instructions[1].key_values() == [("A", "x`y")]
 
 
+def test_keyword_and_flags_follow_the_text():
+    """Keyword and flags are read once per text: another text, or the same one under ONBUILD, gets its own."""
+    def head(text: str):
+        ins = tokenize(text).instructions[1]
+        return ins.keyword, [(f.name, f.value) for f in ins.flags], ins.args
+
+    assert head("FROM a\nCOPY --chown=1 x /y\n") == ("COPY", [("chown", "1")], "x /y")
+    assert head("FROM a\nCOPY --chown=2 x /y\n") == ("COPY", [("chown", "2")], "x /y")
+    assert head("FROM a\ncopy x /y\n") == ("COPY", [], "x /y")
+    onbuild = tokenize("FROM a\nONBUILD COPY --chown=2 x /y\n").instructions[1]
+    assert (onbuild.keyword, onbuild.flags, onbuild.args) == ("ONBUILD", [], "COPY --chown=2 x /y")
+    assert (onbuild.inner.keyword, [f.value for f in onbuild.inner.flags], onbuild.inner.args) == ("COPY", ["2"], "x /y")
+
+
 def test_stage_of_each_instruction():
     doc = tokenize("ARG V=1\nFROM a AS one\nRUN x\nFROM one\nRUN y\nCMD z\n")
     assert [doc.stage_of(i) and doc.stage_of(i).index for i in doc.instructions] == [None, 0, 0, 1, 1, 1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import posixpath
 import re
@@ -39,25 +40,11 @@ class Instruction:
         self.index = index
         self.raw = raw
         self._base = logical_base  # > 0 for the instruction inside ONBUILD
-        text = raw.logical[logical_base:]
-        keyword, keyword_end, rest = split_keyword(text)
-        self.keyword_text = keyword
-        self.keyword = keyword.upper()
-        self.keyword_logical = (logical_base + keyword_end - len(keyword), logical_base + keyword_end)
+        self.keyword_text, self.keyword, self.keyword_logical, flags, self.args_logical = _head(raw.logical, logical_base)
         self.inner: Instruction | None = None
         if self.keyword == "ONBUILD" and logical_base == 0:
-            self.inner = Instruction(doc, index, raw, rest)
-            self.flags: list[Flag] = []
-            self.args_logical = rest
-            return
-        args = raw.logical[logical_base + rest:]
-        if self.keyword in _NO_FLAGS:
-            flags, after = [], 0
-        else:
-            flags, after = parse_flags(args)
-        base = logical_base + rest
-        self.flags = [Flag(f.name, f.value, base + f.start, base + f.end) for f in flags]
-        self.args_logical = base + after
+            self.inner = Instruction(doc, index, raw, self.args_logical)
+        self.flags: list[Flag] = list(flags)
 
     # -- where it is ------------------------------------------------------------------------------
     @property
@@ -185,6 +172,26 @@ class Instruction:
 
 
 _NO_FLAGS = frozenset({"MAINTAINER"})
+
+
+@functools.lru_cache(maxsize=1024)
+def _head(logical: str, logical_base: int) -> tuple[str, str, tuple[int, int], tuple[Flag, ...], int]:
+    """The keyword as written and upper-cased, its logical span, the flags and where the arguments start.
+    Read once per text: every pass tokenizes the whole file again, and most instructions are unchanged.
+    ONBUILD has no flags of its own; its arguments are the inner instruction."""
+    text = logical[logical_base:]
+    keyword, keyword_end, rest = split_keyword(text)
+    upper = keyword.upper()
+    span = (logical_base + keyword_end - len(keyword), logical_base + keyword_end)
+    if upper == "ONBUILD" and logical_base == 0:
+        return keyword, upper, span, (), rest
+    args = logical[logical_base + rest:]
+    if upper in _NO_FLAGS:
+        flags, after = [], 0
+    else:
+        flags, after = parse_flags(args)
+    base = logical_base + rest
+    return keyword, upper, span, tuple(Flag(f.name, f.value, base + f.start, base + f.end) for f in flags), base + after
 _MAYBE_JSON = frozenset({"RUN", "CMD", "ENTRYPOINT", "COPY", "ADD", "VOLUME", "SHELL"})
 
 

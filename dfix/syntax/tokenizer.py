@@ -179,7 +179,7 @@ def tokenize_text(text: str) -> Tokens:
         start = line.start
         while start < end and text[start] in GO_SPACE:
             start += 1
-        if directives.feed(text[start:end], i):
+        if not directives.done and directives.feed(text[start:end], i):  # directives only lead the file
             line.kind = LineKind.DIRECTIVE
             i += 1
             continue
