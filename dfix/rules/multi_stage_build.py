@@ -71,27 +71,30 @@ class MultiStageBuild(Rule):
         "in the runtime runs the tool (`poetry run`, `uv run`), and, for poetry and pipenv, when the app "
         "imports nothing that only the tool's own requirements installed (requests, packaging, ...) and that "
         "its lock file or manifest does not name. The result is checked: the same non-RUN instructions in "
-        "the runtime, the same installs in the builder."
+        "the runtime, the same installs in the builder. In a file that is already multi-stage, the final "
+        "stage's build packages become their runtime libraries only when that stage installs no Python "
+        "packages and runs nothing that builds (it copies what another stage compiled); otherwise reported."
     )
     changes = frozenset({"runs", "copies", "copy-chown", "env.PATH", "stages", "stage0.*", "base-tag"})
     phase = 2
 
     def check(self, doc, ctx):
-        if len(doc.stages) != 1:
+        if not doc.stages:
             return
-        stage = doc.stages[0]
+        stage = doc.stages[-1]
         plan = _Plan.of(doc, stage)
         if plan is None:
             return
         message = "compilers and -dev headers ship in the final image: " + ", ".join(plan.build_only[:4]) + (
             ", ..." if len(plan.build_only) > 4 else "")
         line = next(owner for owner, package in plan.installed if is_build_only(package, plan.alpine)).line_number
-        reason = plan.why_not(doc, stage, ctx)
+        split = len(doc.stages) == 1
+        reason = plan.why_not(doc, stage, ctx) if split else plan.why_not_in_final_stage(doc, stage)
         if reason:
             yield self.finding(line, message, reason=reason)
             return
-        edits = plan.edits(doc, stage)
-        problem = plan.verify(doc, edits)
+        edits = plan.edits(doc, stage) if split else plan.runtime_install_edits(doc, stage)
+        problem = plan.verify(doc, edits) if split else plan.verify_final_stage(doc, edits)
         if problem:
             yield self.finding(line, message, reason=f"dfix could not prove the split exact ({problem})")
             return
@@ -244,6 +247,44 @@ class _Plan:
             places.add(posixpath.normpath(posixpath.join(workdir, configured or ".venv")))
         return places.pop() if len(places) == 1 else None
 
+    def why_not_in_final_stage(self, doc, stage) -> str | None:
+        """An already multi-stage file: the final stage's build packages go only when nothing in it could
+        use them, i.e. it installs no Python packages and runs nothing that builds."""
+        if self.dep_runs or self.tool_runs or self.tool_copies:
+            ins = (self.dep_runs + self.tool_runs + self.tool_copies)[0]
+            return f"line {ins.line_number} installs Python packages in the final stage, which may compile with them"
+        if self.problems:
+            return self.problems[0]
+        for ins in self.other_runs:
+            reason = _unplaceable(doc, ins)
+            if reason:
+                return f"line {ins.line_number} {reason}"
+        base = doc.stage_chain(stage)[0].base_expanded
+        self.release = None if self.alpine else debian_release(base)
+        if not self.alpine and self.release is None:
+            return f"cannot tell which Debian release {base} is built on, to name the runtime libraries"
+        unknown = [p for p in self.build_only if runtime_counterpart(p, self.alpine, self.release) is False]
+        if unknown:
+            return f"no known runtime package for {', '.join(unknown)} on {'alpine' if self.alpine else self.release}"
+        for ins in self.rewritten_runs():
+            unknown_flags = [f.name for f in ins.flags if f.name not in ("mount", "network")]
+            if unknown_flags:
+                return f"line {ins.line_number} has RUN --{unknown_flags[0]}, which dfix does not carry over"
+        return None
+
+    def verify_final_stage(self, doc, edits) -> str | None:
+        """Re-read the result: the same stages, only the package RUNs of the final stage changed."""
+        try:
+            new = tokenize(apply_edits(doc.text, edits))
+        except (DockerfileSyntaxError, ValueError) as err:
+            return str(err)
+        def shape(d):
+            return [(i.keyword, " ".join(i.args.split())) for i in d.instructions
+                    if not (i.keyword == "RUN" and d.stage_of(i) is d.stages[-1])]
+        if len(new.stages) != len(doc.stages) or shape(new) != shape(doc):
+            return "instructions outside the final stage's package installs changed"
+        return None
+
     def rewritten_runs(self):
         """Package RUNs that install something build-only: the runtime gets a new one; others stay as written."""
         return [i for i in self.package_runs
@@ -304,16 +345,7 @@ class _Plan:
                     ins.keyword in _BUILDER_KEEPS and not (ins.keyword in ("COPY", "ADD") and ins.flag("from"))):
                 builder.append(text[ins.start:ins.stop].rstrip("\r\n"))
         block_start = doc.lines[doc.comment_block_start(frm)].start
-        edits = [Edit.insert(block_start, eol.join(builder) + eol + eol)]
-        for ins in self.rewritten_runs():
-            packages = self.runtime_packages(ins)
-            if packages:
-                flags = "".join(text[slice(*ins.source_span(f.start, f.end))] + " " for f in ins.flags)
-                cached = any("/var/lib/apt" in (f.value or "") for f in ins.flags if f.name == "mount")
-                install = self._install(packages, keep_lists=cached)
-                edits.append(Edit(ins.start, ins.stop, f"{kw('RUN')} {flags}{install}{_eol(doc, ins, eol)}"))
-            else:
-                edits.append(_delete(doc, ins))
+        edits = [Edit.insert(block_start, eol.join(builder) + eol + eol)] + self.runtime_install_edits(doc, stage)
         for ins in sorted(tools, key=lambda i: i.index):
             edits.append(_delete(doc, ins))
         # the venv at /opt/venv lands where the first install was; a project's own .venv lies inside the
@@ -322,6 +354,22 @@ class _Plan:
         for ins in self.dep_runs:
             if ins.index == copy_at:
                 edits.append(Edit(ins.start, ins.stop, self.runtime_copy(kw).replace("\n", eol) + _eol(doc, ins, eol)))
+            else:
+                edits.append(_delete(doc, ins))
+        return edits
+
+    def runtime_install_edits(self, doc, stage) -> list[Edit]:
+        """Each package RUN with build-only packages installs their runtime counterparts instead."""
+        kw = (lambda k: k) if not stage.from_instruction.keyword_text.islower() else str.lower
+        eol = doc.lines[stage.from_instruction.first_line].eol or doc.eol
+        edits = []
+        for ins in self.rewritten_runs():
+            packages = self.runtime_packages(ins)
+            if packages:
+                flags = "".join(doc.text[slice(*ins.source_span(f.start, f.end))] + " " for f in ins.flags)
+                cached = any("/var/lib/apt" in (f.value or "") for f in ins.flags if f.name == "mount")
+                install = self._install(packages, keep_lists=cached)
+                edits.append(Edit(ins.start, ins.stop, f"{kw('RUN')} {flags}{install}{_eol(doc, ins, eol)}"))
             else:
                 edits.append(_delete(doc, ins))
         return edits
