@@ -102,7 +102,10 @@ class MultiStageBuild(Rule):
 
 
 class _Plan:
-    def __init__(self):
+    def __init__(self, doc):
+        self.doc = doc
+        self.release: str | None = None  # the base's Debian release, once the plan is judged
+        self.env_dir = VENV  # where the dependencies end up: /opt/venv or the project's own .venv
         self.package_runs = []  # RUNs that install OS packages, with build-only ones among them
         self.dep_runs = []  # RUNs that install the Python dependencies (pip, uv, poetry, pipenv)
         self.tool_runs = []  # RUNs that install the packaging tool itself (pip install poetry)
@@ -121,8 +124,7 @@ class _Plan:
 
     @classmethod
     def of(cls, doc, stage):
-        plan = cls()
-        plan.doc = doc
+        plan = cls(doc)
         for ins in stage.body:
             if ins.keyword in ("COPY", "ADD") and UV_IMAGE.match(ins.flag("from").value if ins.flag("from") else ""):
                 plan.tool_copies.append(ins)
