@@ -11,7 +11,7 @@ from ..context.python import declared_distributions, imported_top_level_modules
 from .base import Rule, Safety
 from ._python_tools import (TOOL_COMPANIONS, TOOL_DISTRIBUTIONS, TOOL_PROGRAMS, UV_IMAGE, distribution_name,
                             undeclared_tool_imports)
-from ._runtime_libs import debian_release, is_build_only, runtime_counterpart
+from ._runtime_libs import OTHER_DEBIAN, debian_release, is_build_only, runtime_counterpart
 
 VENV = "/opt/venv"
 _PYTHON_IMAGE = re.compile(r"(^|/)(python|pypy)(:|@|$)")
@@ -172,7 +172,7 @@ class _Plan:
             return f"{base} is not a python image, so a virtualenv cannot be assumed"
         self.release = None if self.alpine else debian_release(base)
         if not self.alpine and self.release is None:
-            return f"cannot tell which Debian release {base} is built on, to name the runtime libraries"
+            return _unknown_release(base)
         last_package = max(i.index for i in self.package_runs)
         if any(d.index < last_package for d in self.dep_runs):
             return "a pip install runs before the build packages are installed"
@@ -264,7 +264,7 @@ class _Plan:
         base = doc.stage_chain(stage)[0].base_expanded
         self.release = None if self.alpine else debian_release(base)
         if not self.alpine and self.release is None:
-            return f"cannot tell which Debian release {base} is built on, to name the runtime libraries"
+            return _unknown_release(base)
         unknown = [p for p in self.build_only if runtime_counterpart(p, self.alpine, self.release) is False]
         if unknown:
             return f"no known runtime package for {', '.join(unknown)} on {'alpine' if self.alpine else self.release}"
@@ -633,6 +633,14 @@ def _delete(doc, ins) -> Edit:
             and doc.lines[after].kind is LineKind.BLANK):
         stop = doc.lines[after].stop
     return Edit.delete(doc.lines[first].start, stop)
+
+
+def _unknown_release(base: str) -> str:
+    tag = base.split("@")[0].rpartition(":")[2]
+    named = next((r for r in OTHER_DEBIAN if r in tag.split("-")), None)
+    if named:
+        return f"{base} is Debian {named}, whose runtime library names dfix's table does not cover"
+    return f"cannot tell which Debian release {base} is built on, to name the runtime libraries"
 
 
 def _eol(doc, ins, default: str) -> str:
