@@ -248,6 +248,10 @@ def tokenize_text(text: str) -> Tokens:
 def _trim_continuation(text: str, start: int, end: int, regex: re.Pattern[str]) -> tuple[int, bool]:
     """Return (end of the kept piece, is-end-of-instruction) for one code line."""
     segment = text[start:end]
+    # a continuation ends the line with the escape (then only spaces and tabs): most lines do not, and the
+    # check is cheaper than the search
+    if not segment.rstrip(" \t").endswith(("\\", "`")):
+        return end, True
     match = regex.search(segment)
     if match is None:
         return end, True
