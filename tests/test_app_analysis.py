@@ -450,3 +450,21 @@ def test_libcst_is_imported_lazily(tmp_path):
     proc = subprocess.run([sys.executable, "-X", "importtime", "-c", "import dfix.context.app"],
                           capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0 and "libcst" not in proc.stderr
+
+
+def test_final_app_follows_each_call_s_context(tmp_path):
+    """The app is remembered per document and context: the same document with another pending rewrite
+    of the app's code must be read again."""
+    from dfix.context import BuildContext
+    from dfix.rules import RuleContext
+    from dfix.rules._app import final_app
+
+    doc = tokenize('FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCMD ["uvicorn", "app:app", "--port", "8000"]\n')
+    base = BuildContext(tmp_path)
+
+    def app(route: str) -> str:
+        return f"from fastapi import FastAPI\napp = FastAPI()\n\n@app.get('{route}')\ndef health():\n    return 1\n"
+
+    first = final_app(doc, RuleContext(base.with_changes({"app.py": app("/health")})))
+    again = final_app(doc, RuleContext(base.with_changes({"app.py": app("/ping")})))
+    assert (first.health_route, again.health_route) == ("/health", "/ping")

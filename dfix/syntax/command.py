@@ -20,7 +20,19 @@ class CommandWord:
 
 
 def command_words(doc: Document, ins: Instruction) -> list[CommandWord] | None:
-    """Exec form: the array; shell form: the words of one simple command of literal words. Else None."""
+    """Exec form: the array; shell form: the words of one simple command of literal words. Else None.
+
+    Read once per instruction (several rules and the contract ask); callers only read the list."""
+    cached = ins.__dict__.get("_command_words", _UNREAD)
+    if cached is _UNREAD:
+        cached = ins.__dict__["_command_words"] = _command_words(doc, ins)
+    return cached
+
+
+_UNREAD = object()
+
+
+def _command_words(doc: Document, ins: Instruction) -> list[CommandWord] | None:
     if ins.is_json:
         spans = json_string_spans(ins.raw.logical[ins.args_logical:])
         if spans is None:
