@@ -10,6 +10,7 @@ several rules applied, each is tried alone so one bad fix does not hold back the
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -267,4 +268,6 @@ def guard(before: Document, after: Document, changes: frozenset[str] = frozenset
 
 
 def context_for(path: Path) -> BuildContext:
-    return BuildContext(path.parent.resolve(), dockerfile=path.name)
+    """The Dockerfile's folder as its build context. Called once the file has been read: Path.resolve()
+    would stat the folder again only to report a symlink loop, which that read rules out."""
+    return BuildContext(Path(os.path.realpath(path.parent)), dockerfile=path.name)

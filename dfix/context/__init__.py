@@ -39,6 +39,8 @@ class BuildContext:
         rel = rel.lstrip("/")
         if rel in self.overlay:
             return self.overlay[rel]
+        if not self.exists(rel):
+            return None  # known from an earlier pass: no failing open each time
         try:
             # bytes, not read_text(): universal newlines would turn CRLF into LF
             return (self.root / rel).read_bytes().decode("utf-8")

@@ -26,6 +26,7 @@ OPTIONAL_COMMENT = (
 ESSENTIALS = [".git", ".env"]
 PYTHON_ESSENTIALS = [".venv"]
 _APPENDED = "# added by dfix: never sent to the build"
+_WORD = re.compile(r"[\w.\-]+")
 _DOTENV = re.compile(r"\b(dotenv|load_dotenv|python-dotenv|environs|pydantic_settings|env_file)\b")
 
 
@@ -151,8 +152,9 @@ def _copy_facts(docs):
                     if not any(ch in source for ch in "*?["):
                         sources.append(source.lstrip("/").rstrip("/") or ".")
         elif ins.keyword not in ("COPY", "ADD", "FROM"):
-            words.update(re.findall(r"[\w.\-]+", ins.logical))
-    return sources, words, everything
+            words.update(_WORD.findall(ins.logical))
+    # frozen: _filter's cache key, hashed once however often the pass asks
+    return sources, frozenset(words), everything
 
 
 def _loads_env_at_run_time(context, used_words) -> bool:
@@ -226,8 +228,10 @@ def _template(context, docs, sources, used_words, copies_everything, keep_env) -
 
 
 def _is_python(context, docs) -> bool:
-    return any(context.exists(f) for f in ("requirements.txt", "pyproject.toml", "setup.py", "Pipfile")) or \
-        _has_python_files(str(context.root)) or any("python" in s.base_expanded for d in docs for s in d.stages)
+    # the base image first: it needs no disk
+    return any("python" in s.base_expanded for d in docs for s in d.stages) or \
+        any(context.exists(f) for f in ("requirements.txt", "pyproject.toml", "setup.py", "Pipfile")) or \
+        _has_python_files(str(context.root))
 
 
 @functools.lru_cache(maxsize=256)
