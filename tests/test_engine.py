@@ -136,3 +136,20 @@ def test_dockerignore_rules_follow_the_text():
     assert parsed(".git\n").ignored(".git/config") and not parsed(".git\n").ignored(".env")
     assert parsed(".env\n").ignored(".env") and not parsed(".env\n").ignored(".git")
     assert not parsed(".env\n!.env\n").ignored(".env")
+
+
+def test_dockerignore_lists_python_files_as_glob_does(tmp_path):
+    """DF601 reads a folder's listing once instead of globbing it again: same files, same order."""
+    import os
+
+    from dfix.rules.dockerignore import _python_files_in
+
+    for name in ("a.py", ".hidden.py", "B.PY", "c.pyc", "x.py.txt", "y.py"):
+        (tmp_path / name).write_text("x")
+    (tmp_path / "pkg.py").mkdir()
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "m.py").write_text("")
+    os.symlink("nowhere", tmp_path / "dangling.py")
+    assert _python_files_in(str(tmp_path)) == list(tmp_path.glob("*.py"))
+    assert _python_files_in(str(tmp_path / "missing")) == []
+    assert _python_files_in(str(tmp_path / "a.py")) == []

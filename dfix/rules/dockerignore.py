@@ -127,14 +127,34 @@ def _read_sibling(path: str, mtime_ns: int, size: int):
 
 
 @functools.lru_cache(maxsize=256)
+def _names_in(root: str) -> tuple[str, ...]:
+    """A folder's entry names in the order the system lists them (the order glob yields them too), read
+    once for every question this rule asks about the folder. Raises OSError as os.scandir does."""
+    with os.scandir(root) as entries:
+        return tuple(entry.name for entry in entries)
+
+
+@functools.lru_cache(maxsize=256)
 def _dockerfiles_in(root: str) -> tuple[str, ...]:
     """The Dockerfile names in a folder, listed once: every Dockerfile there asks."""
     from ..files import is_dockerfile_name
 
     try:
-        return tuple(sorted(name for name in os.listdir(root) if is_dockerfile_name(name)))
+        return tuple(sorted(name for name in _names_in(root) if is_dockerfile_name(name)))
     except OSError:
         return ()
+
+
+def _python_files_in(root: str) -> list[Path]:
+    """What Path(root).glob("*.py") yields, from the folder's listing: names ending in .py, in listing
+    order; nothing for a folder that is not one or cannot be read."""
+    if not os.path.isdir(root):
+        return []
+    try:
+        names = _names_in(root)
+    except PermissionError:
+        return []
+    return [Path(root, name) for name in names if name.endswith(".py")]
 
 
 def _copy_facts(docs):
@@ -171,7 +191,7 @@ def _context_loads_dotenv(root: str) -> bool:
                 return True
         except OSError:
             continue
-    for path in list(base.glob("*.py"))[:50] + list(base.glob("*/*.py"))[:200]:
+    for path in _python_files_in(root)[:50] + list(base.glob("*/*.py"))[:200]:
         try:
             if _DOTENV.search(path.read_text(encoding="utf-8", errors="ignore")):
                 return True
@@ -236,4 +256,4 @@ def _is_python(context, docs) -> bool:
 
 @functools.lru_cache(maxsize=256)
 def _has_python_files(root: str) -> bool:
-    return next(Path(root).glob("*.py"), None) is not None
+    return bool(_python_files_in(root))
