@@ -113,8 +113,11 @@ def _read(doc: Document, ins: Instruction) -> Script:
         return Script(ok=False)
     region_start = offsets[lo]
     region_end = offsets[-1] + 1
-    masked = [" "] * (region_end - region_start)
     text = doc.text
+    if region_end - region_start == len(offsets) - lo:
+        # offsets only grow: as many as the span is wide means nothing is dropped (a one-line RUN)
+        return _parse_region(region_start, text[region_start:region_end])
+    masked = [" "] * (region_end - region_start)
     for src in offsets[lo:]:
         masked[src - region_start] = text[src]
     return _parse_region(region_start, "".join(masked))
