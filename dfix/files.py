@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Iterator
 
 SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache"})
 _PATTERNS = ("Dockerfile", "Dockerfile.*", "*.Dockerfile", "Containerfile", "Containerfile.*")
+# the patterns as one regex (fnmatchcase of each, or-ed): discovery asks for every name in the tree
+_DOCKERFILE_NAME = re.compile("|".join(fnmatch.translate(pattern) for pattern in _PATTERNS))
 
 
 def is_dockerfile_name(name: str) -> bool:
     if name.endswith(".dockerignore"):
         return False
-    return any(fnmatch.fnmatchcase(name, pattern) for pattern in _PATTERNS)
+    return _DOCKERFILE_NAME.match(name) is not None
 
 
 class InputError(Exception):
