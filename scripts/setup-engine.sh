@@ -122,10 +122,30 @@ make_image docker.io/library/python:3.13-slim-trixie trixie python-trixie.tar "$
 # the official images' default release since Aug 2025, and so are the -trixie tags DF401 pins them to. A
 # pin names the same image as its floating tag, so a rewrite that only pins its base builds on the same
 # bytes, and DF403's per-release runtime libraries are installed on the release their names are for.
-point_tags docker.io/library/python:3.12-slim-bookworm 3.11-slim-bookworm 3.12-bookworm 3.11-bookworm
-point_tags docker.io/library/python:3.13-slim-trixie 3.13-trixie 3.13-slim 3.13 \
-  3.12-slim 3.11-slim 3-slim slim 3.12 3.11 3 latest \
-  3.12-slim-trixie 3.11-slim-trixie 3-slim-trixie 3.12-trixie 3.11-trixie 3-trixie 3.15-trixie 3.15-slim-trixie
+point_tags docker.io/library/python:3.12-slim-bookworm 3.11-slim-bookworm
+point_tags docker.io/library/python:3.13-slim-trixie 3.13-slim 3.12-slim 3.11-slim 3-slim slim \
+  3.12-slim-trixie 3.11-slim-trixie 3-slim-trixie 3.15-slim-trixie
+
+# The full tags (python:3.12, python:3.12-bookworm) are, like the official ones (buildpack-deps), the slim
+# image plus compilers, git and the common -dev headers: a rewrite that keeps a full base keeps its gcc,
+# and the tests must see that rather than a full tag that is secretly slim.
+FULL_PACKAGES="build-essential pkg-config git curl wget libpq-dev libssl-dev libffi-dev libxml2-dev libxslt1-dev
+  libjpeg-dev zlib1g-dev libsqlite3-dev libbz2-dev liblzma-dev libreadline-dev libncurses-dev
+  default-libmysqlclient-dev libyaml-dev"
+# $1 the slim image, $2 the full image made from it (rebuilt when missing or when its tag names another)
+make_full_image() {
+  local slim=$1 full=$2 t=$SECONDS
+  if [ "$(podman image inspect --format '{{index .Config.Labels "dfix.stand-in"}}' "$full" 2>/dev/null)" = full ]; then
+    say "$full exists"; return
+  fi
+  printf 'FROM %s\nRUN apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends %s >/dev/null && rm -rf /var/lib/apt/lists/*\nLABEL dfix.stand-in=full\n' \
+    "$slim" "$(echo $FULL_PACKAGES)" | podman build --quiet --pull=never --network host -t "$full" -f - "$ROOT" >/dev/null
+  say "$full built ($((SECONDS - t)) s)"
+}
+make_full_image docker.io/library/python:3.12-slim-bookworm docker.io/library/python:3.12-bookworm
+make_full_image docker.io/library/python:3.13-slim-trixie docker.io/library/python:3.13-trixie
+point_tags docker.io/library/python:3.12-bookworm 3.11-bookworm
+point_tags docker.io/library/python:3.13-trixie 3.13 3.12 3.11 3 latest 3.12-trixie 3.11-trixie 3-trixie 3.15-trixie
 
 # Like the official debian image: no python, no ca-certificates; the proxy CA is left where
 # update-ca-certificates finds it once a Dockerfile installs ca-certificates.
@@ -135,7 +155,14 @@ point_tags docker.io/library/debian:bookworm-slim bookworm 12 12-slim
 
 # Real runs prove runtime, storage and ulimits agree with this machine before any test relies on it, and
 # that each kind of tag names the release it should.
-for check in 3.12-slim=trixie 3.12-slim-trixie=trixie 3.11-bookworm=bookworm; do
+for tag in 3.12 3.11-bookworm; do
+  podman run --rm --pull=never --network host "docker.io/library/python:$tag" gcc --version >/dev/null \
+    || { say "error: python:$tag has no gcc, unlike the official full image"; exit 1; }
+done
+if podman run --rm --pull=never --network host docker.io/library/python:3.12-slim sh -c 'command -v gcc' >/dev/null; then
+  say "error: python:3.12-slim has gcc, unlike the official slim image"; exit 1
+fi
+for check in 3.12-slim=trixie 3.12-slim-trixie=trixie 3.11-bookworm=bookworm 3.12=trixie; do
   got=$(podman run --rm --pull=never --network host "docker.io/library/python:${check%=*}" python -c \
     'import ssl, urllib.request, platform; print(platform.freedesktop_os_release()["VERSION_CODENAME"])')
   [ "$got" = "${check#*=}" ] || { say "error: python:${check%=*} is $got, not ${check#*=}"; exit 1; }

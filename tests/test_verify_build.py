@@ -137,6 +137,9 @@ def test_shared_example_verifies(app, tmp_path, podman):
     # issue #3: after one app file changes, the rewrite reuses the dependency install; the original does not
     assert _installs(report.rewrite)[0] is True, report.rewrite.rebuild_steps  # the dependency layer, reused
     assert False in _installs(report.original), report.original.rebuild_steps
+    if app == "fastapi-naive":
+        # python:3.12 is the full image: its gcc comes with the base, which only DF402 (unsafe) replaces
+        assert "gcc" in report.original.compilers and "gcc" in report.rewrite.compilers
     if app == "django-postgres":
         # issue #5: compilers stay in the builder, and the image is at least 30% smaller
         assert report.original.compilers and "gcc" in report.original.compilers
@@ -160,6 +163,19 @@ def test_own_example_verifies(app, tmp_path, podman):
         # issue #5: no compiler in the rewrite, whose runtime libraries (named for the base's Debian release)
         # installed and load: the app imports its compiled extensions before it answers
         assert report.original.compilers and report.rewrite.compilers == [], report.rewrite.compilers
+
+
+@pytest.mark.build
+def test_full_base_goes_slim_with_unsafe_fixes(tmp_path, podman):
+    """Issue #5 asks for fastapi-naive's final stage without a compiler. Its base, python:3.12, is the full
+    image and brings gcc itself; a project that opts into unsafe fixes gets DF402's slim base."""
+    source = tmp_path / "source" / "fastapi-naive"
+    shutil.copytree(SHARED / "examples" / "fastapi-naive", source)
+    (source / ".dfix.toml").write_text("unsafe-fixes = true\n")
+    report = check_example(source, tmp_path, podman)
+    assert "DF402" in report.applied, report.applied
+    assert "gcc" in report.original.compilers and report.rewrite.compilers == [], report.rewrite.compilers
+    assert shrinks_by(report, 0.30), (report.original.size_mb, report.rewrite.size_mb)
 
 
 # issue #5: projects whose dependencies compile, installed with a packaging tool (uv sync, pipenv --system)
