@@ -48,7 +48,8 @@ class DockerIgnoreRule(Rule):
     example = ("(no .dockerignore)", ".dockerignore with .git/, .venv/, __pycache__/, .env, ...")
     fix_safety = (
         "No pattern may hide a file a COPY/ADD names (checked with Docker's matching rules); a pattern whose "
-        "name the instructions use (a venv on PATH, a dist/ the command runs) is left out; .env is left in when "
+        "name the instructions use (a venv on PATH, a dist/ the command runs) is left out, unless a RUN makes "
+        "it in the image (uv sync, `python -m venv .venv`), where the context's copy would mix in; .env is left in when "
         "the app loads it at run time; tests/ and docs/ only when nothing copies them. Not written when the "
         "folder does not look like the build context (a COPY source is missing from it)."
     )
@@ -161,6 +162,7 @@ def _copy_facts(docs):
     """Context sources COPY/ADD name, the words other instructions use, and whether a copy takes everything."""
     sources: list[str] = []
     words: set[str] = set()
+    made: set[str] = set()
     everything = False
     for ins in (i for doc in docs for i in doc.instructions):
         if ins.keyword in ("COPY", "ADD") and not ins.flag("from") and not ins.heredocs:
@@ -173,8 +175,31 @@ def _copy_facts(docs):
                         sources.append(source.lstrip("/").rstrip("/") or ".")
         elif ins.keyword not in ("COPY", "ADD", "FROM"):
             words.update(_WORD.findall(ins.logical))
+            if ins.keyword == "RUN":
+                made.update(_environments_made(ins.logical))
+    # A virtualenv the image makes itself (uv sync, python -m venv .venv) is named by the command, yet the
+    # context's own copy must stay out: `COPY . .` would mix a host's environment into the image's.
+    words -= made
     # frozen: _filter's cache key, hashed once however often the pass asks
     return sources, frozenset(words), everything
+
+
+_UV_SYNC = re.compile(r"\buv\s+(?:--?[\w-]+(?:=\S+)?\s+)*sync\b")
+_POETRY_IN_PROJECT = re.compile(r"virtualenvs\.in-project\s+true|POETRY_VIRTUALENVS_IN_PROJECT")
+_VENV_COMMAND = re.compile(r"\b(?:python[\d.]*\s+-m\s+venv|uv\s+venv|virtualenv)((?:\s+-{1,2}[\w-]+(?:=\S+)?)*)(?:\s+([^\s;&|-]\S*))?")
+
+
+def _environments_made(run: str) -> set[str]:
+    """Names of the virtualenvs a RUN creates in its working directory, where `COPY . .` would also put the
+    context's own (an absolute target such as /opt/venv is elsewhere, and tells nothing about the context)."""
+    made = set()
+    if _UV_SYNC.search(run) or ("poetry" in run and _POETRY_IN_PROJECT.search(run)):
+        made.add(".venv")
+    for match in _VENV_COMMAND.finditer(run):
+        target = match.group(2) or (".venv" if "uv" in match.group(0).split()[0] else None)
+        if target and not target.startswith(("/", "$", "~")) and "/" not in target.rstrip("/"):
+            made.add(target.rstrip("/"))
+    return made
 
 
 def _loads_env_at_run_time(context, used_words) -> bool:
