@@ -145,6 +145,30 @@ def test_parsed_scripts_follow_their_text_and_place():
     assert words("FROM abc\nRUN apt-get install curl\n")[-1] == ("curl", "curl")  # same text, moved
     assert words("FROM a\nRUN apt-get install curl\n")[-1] == ("curl", "curl")  # back again
 
+
+def test_masked_shell_region_by_line_matches_a_copy_by_character():
+    """The shell text of a multi-line RUN is built from one slice per line; it must equal the masked copy
+    made character by character (dropped bytes become spaces, offsets stay source offsets)."""
+    from dfix.syntax.shell import _masked_by_line
+
+    cases = [
+        "FROM a\nRUN apt-get install \\\n  # note\n\n  curl \\\r\n  git   \\   \n  && echo 'é' done\n",
+        "FROM a\nonbuild run a \\\n b\n",
+        "# escape=`\nFROM a\nRUN a `\n b\n",
+        "FROM a\nRUN \\\n\\\n  x\n",
+        "FROM a\nRUN a\\\\ \\\n  b\n",
+    ]
+    for data in cases:
+        doc = tokenize(data)
+        ins = doc.instructions[-1]
+        target = ins.inner or ins
+        offsets = ins.raw.offsets
+        start, end = offsets[target.args_logical], offsets[-1] + 1
+        chars = [" "] * (end - start)
+        for src in offsets[target.args_logical:]:
+            chars[src - start] = data[src]
+        assert _masked_by_line(doc, ins.raw, target.args_logical, start) == "".join(chars), data
+
 # -- generated files ------------------------------------------------------------------------------
 
 _CODE = st.sampled_from([

@@ -8,6 +8,7 @@ the whitespace after it, each EOL) replaced by a space of the same length.
 from __future__ import annotations
 
 import os
+from bisect import bisect_left
 from dataclasses import dataclass, field
 
 from .document import Document, Instruction
@@ -117,10 +118,37 @@ def _read(doc: Document, ins: Instruction) -> Script:
     if region_end - region_start == len(offsets) - lo:
         # offsets only grow: as many as the span is wide means nothing is dropped (a one-line RUN)
         return _parse_region(region_start, text[region_start:region_end])
-    masked = [" "] * (region_end - region_start)
-    for src in offsets[lo:]:
-        masked[src - region_start] = text[src]
-    return _parse_region(region_start, "".join(masked))
+    masked = _masked_by_line(doc, ins.raw, lo, region_start)
+    if masked is None:
+        chars = [" "] * (region_end - region_start)
+        for src in offsets[lo:]:
+            chars[src - region_start] = text[src]
+        masked = "".join(chars)
+    return _parse_region(region_start, masked)
+
+
+def _masked_by_line(doc: Document, raw, lo: int, region_start: int) -> str | None:
+    """The masked region from slices: the characters a line keeps are one run (the tokenizer keeps a
+    line up to its escape), so each line is a slice and each gap spaces. None when a line's kept
+    characters are not one run after all, for the caller's character-by-character copy."""
+    offsets = raw.offsets
+    text = doc.text
+    parts: list[str] = []
+    pos = region_start
+    a = lo
+    for line in doc.lines[raw.first_line:raw.last_line + 1]:
+        b = bisect_left(offsets, line.stop, a)
+        if b == a:
+            continue
+        start, end = offsets[a], offsets[b - 1] + 1
+        if end - start != b - a or start < pos:
+            return None
+        parts.append(" " * (start - pos))
+        parts.append(text[start:end])
+        pos, a = end, b
+    if a != len(offsets):
+        return None
+    return "".join(parts)
 
 
 def _read_heredoc_script(doc: Document, ins: Instruction, target: Instruction) -> Script:
