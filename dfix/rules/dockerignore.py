@@ -60,12 +60,12 @@ class DockerIgnoreRule(Rule):
         context = ctx.build_context
         if context is None or not doc.instructions:
             return
-        docs = _context_dockerfiles(doc, context)
-        if docs is None:
+        facts = _context_facts(doc, context)
+        if facts is None:
             yield self.finding(1, "no .dockerignore", reason="another Dockerfile in this folder cannot be read, and "
                                "a .dockerignore applies to it too")
             return
-        sources, used_words, copies_everything = _copy_facts(docs)
+        sources, used_words, copies_everything, python_base = facts
         missing = [s for s in sources if not context.exists(s)]
         if missing:
             if not context.exists(context.ignore_file()):
@@ -76,12 +76,12 @@ class DockerIgnoreRule(Rule):
         current = context.read_text(name)
         keep_env = _loads_env_at_run_time(context, used_words)
         if current is None:
-            lines = _template(context, docs, sources, used_words, copies_everything, keep_env)
+            lines = _template(context, python_base, sources, used_words, copies_everything, keep_env)
             yield self.finding(1, "no .dockerignore: the build sends and may copy .git, .env, virtualenvs and caches",
                                files=[FileChange(name, "\n".join(lines) + "\n")])
             return
         ignore = parsed_ignore(current)
-        essentials = ESSENTIALS + (PYTHON_ESSENTIALS if _is_python(context, docs) else [])
+        essentials = ESSENTIALS + (PYTHON_ESSENTIALS if _is_python(context, python_base) else [])
         wanted = [e for e in essentials if not ignore.ignored(e) and not (e == ".env" and keep_env)]
         wanted = _filter(wanted, sources, used_words)
         if not wanted:
@@ -92,11 +92,12 @@ class DockerIgnoreRule(Rule):
         yield self.finding(1, f"{name} lets {', '.join(wanted)} into the build", files=[FileChange(name, text)])
 
 
-def _context_dockerfiles(doc, context):
-    """This Dockerfile and every other one in the folder that shares its .dockerignore; None if one is unreadable."""
-    docs = [doc]
+def _context_facts(doc, context):
+    """What this Dockerfile and every other one in the folder that shares its .dockerignore copy and use
+    (sources, words, whether a copy takes everything, whether a base is Python); None if one is unreadable."""
+    facts = [_facts(doc)]
     if context.dockerfile is None:
-        return docs
+        return _merged(facts)
     for name in _dockerfiles_in(str(context.root)):
         if name == context.dockerfile:
             continue
@@ -109,22 +110,35 @@ def _context_dockerfiles(doc, context):
             info = path.stat()
         except OSError:
             return None
-        sibling = _read_sibling(str(path), info.st_mtime_ns, info.st_size)
+        sibling = _sibling_facts(str(path), info.st_mtime_ns, info.st_size)
         if sibling is None:
             return None
-        docs.append(sibling)
-    return docs
+        facts.append(sibling)
+    return _merged(facts)
 
 
-@functools.lru_cache(maxsize=512)
-def _read_sibling(path: str, mtime_ns: int, size: int):
-    """A sibling Dockerfile tokenized once per version: every pass of every Dockerfile in the folder asks."""
+# Facts, not documents, and room for a large folder: with hundreds of Dockerfiles sharing one folder, a
+# cache smaller than the folder evicts each sibling before it is asked again, and every file re-reads all.
+@functools.lru_cache(maxsize=8192)
+def _sibling_facts(path: str, mtime_ns: int, size: int):
+    """A sibling Dockerfile read once per version: every pass of every Dockerfile in the folder asks."""
     from ..syntax import DockerfileSyntaxError, tokenize
 
     try:
-        return tokenize(Path(path).read_bytes())
+        return _facts(tokenize(Path(path).read_bytes()))
     except (OSError, DockerfileSyntaxError):
         return None
+
+
+def _facts(doc):
+    sources, words, everything = _copy_facts([doc])
+    return tuple(sources), words, everything, any("python" in s.base_expanded for s in doc.stages)
+
+
+def _merged(facts):
+    sources = [source for fact in facts for source in fact[0]]
+    words = frozenset().union(*(fact[1] for fact in facts)) if len(facts) > 1 else facts[0][1]
+    return sources, words, any(fact[2] for fact in facts), any(fact[3] for fact in facts)
 
 
 @functools.lru_cache(maxsize=256)
@@ -247,10 +261,10 @@ def _filter_cached(patterns: tuple[str, ...], sources: tuple[str, ...], used_wor
     return tuple(kept)
 
 
-def _template(context, docs, sources, used_words, copies_everything, keep_env) -> list[str]:
+def _template(context, python_base, sources, used_words, copies_everything, keep_env) -> list[str]:
     groups = []
     is_node = context.exists("package.json")
-    if _is_python(context, docs) or not is_node:
+    if _is_python(context, python_base) or not is_node:
         groups += PYTHON
     else:
         groups += VCS
@@ -272,9 +286,9 @@ def _template(context, docs, sources, used_words, copies_everything, keep_env) -
     return lines
 
 
-def _is_python(context, docs) -> bool:
+def _is_python(context, python_base: bool) -> bool:
     # the base image first: it needs no disk
-    return any("python" in s.base_expanded for d in docs for s in d.stages) or \
+    return python_base or \
         any(context.exists(f) for f in ("requirements.txt", "pyproject.toml", "setup.py", "Pipfile")) or \
         _has_python_files(str(context.root))
 
