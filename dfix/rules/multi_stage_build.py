@@ -170,9 +170,6 @@ class _Plan:
         base = stage.base_expanded
         if not _PYTHON_IMAGE.search(base.split("@")[0]):
             return f"{base} is not a python image, so a virtualenv cannot be assumed"
-        self.release = None if self.alpine else debian_release(base)
-        if not self.alpine and self.release is None:
-            return _unknown_release(base)
         last_package = max(i.index for i in self.package_runs)
         if any(d.index < last_package for d in self.dep_runs):
             return "a pip install runs before the build packages are installed"
@@ -195,6 +192,14 @@ class _Plan:
                 return f"line {ins.line_number} names the system site-packages or a virtualenv"
             if ins.keyword in ("COPY", "ADD") and ins.flag("from") and ins not in self.tool_copies:
                 return "the stage already copies from another image"
+        return self._runtime_reason(doc, stage)
+
+    def _runtime_reason(self, doc, stage) -> str | None:
+        """Why the runtime's package installs cannot be written: the release, a counterpart or a RUN flag."""
+        base = doc.stage_chain(stage)[0].base_expanded
+        self.release = None if self.alpine else debian_release(base)
+        if not self.alpine and self.release is None:
+            return _unknown_release(base)
         unknown = [p for p in self.build_only if runtime_counterpart(p, self.alpine, self.release) is False]
         if unknown:
             return f"no known runtime package for {', '.join(unknown)} on {'alpine' if self.alpine else self.release}"
@@ -261,18 +266,7 @@ class _Plan:
             reason = _unplaceable(doc, ins)
             if reason:
                 return f"line {ins.line_number} {reason}"
-        base = doc.stage_chain(stage)[0].base_expanded
-        self.release = None if self.alpine else debian_release(base)
-        if not self.alpine and self.release is None:
-            return _unknown_release(base)
-        unknown = [p for p in self.build_only if runtime_counterpart(p, self.alpine, self.release) is False]
-        if unknown:
-            return f"no known runtime package for {', '.join(unknown)} on {'alpine' if self.alpine else self.release}"
-        for ins in self.rewritten_runs():
-            unknown_flags = [f.name for f in ins.flags if f.name not in ("mount", "network")]
-            if unknown_flags:
-                return f"line {ins.line_number} has RUN --{unknown_flags[0]}, which dfix does not carry over"
-        return None
+        return self._runtime_reason(doc, stage)
 
     def verify_final_stage(self, doc, edits) -> str | None:
         """Re-read the result: the same stages, only the package RUNs of the final stage changed."""
