@@ -178,8 +178,9 @@ def test_full_base_goes_slim_with_unsafe_fixes(tmp_path, podman):
     assert shrinks_by(report, 0.30), (report.original.size_mb, report.rewrite.size_mb)
 
 
-# issue #5: projects whose dependencies compile, installed with a packaging tool (uv sync, pipenv --system)
-TOOL_APPS = [("uv-psycopg-api", "uv"), ("pipenv-mysql-api", "pipenv")]
+# issue #5: projects whose dependencies compile, installed with a packaging tool (uv sync, pipenv --system,
+# poetry with virtualenvs.create false; poetry reads a simple index, the API the offline proxy serves)
+TOOL_APPS = [("uv-psycopg-api", "uv"), ("pipenv-mysql-api", "pipenv"), ("poetry-postgres-api", "poetry")]
 
 
 @pytest.mark.build
