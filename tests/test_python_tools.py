@@ -52,3 +52,28 @@ def test_undeclared_tool_imports():
     assert undeclared_tool_imports("poetry", imported, {"requests"}) == ["packaging"]
     assert undeclared_tool_imports("pipenv", imported, set()) == ["packaging", "pkg_resources"]
     assert undeclared_tool_imports("uv", imported, set()) == []
+
+
+@pytest.mark.parametrize(("run", "made"), [
+    ("RUN uv sync --frozen --no-dev", {".venv"}),
+    ("RUN uv --directory=x --no-cache sync", {".venv"}),
+    ("RUN python3 -m venv --copies .venv && .venv/bin/pip install x", {".venv"}),
+    ("RUN uv venv --seed venv2", {"venv2"}),
+    ("RUN python -m venv /opt/venv", set()),  # elsewhere than the context's copy
+    ("RUN pip install -r requirements.txt", set()),
+    # many options and no match: a pattern that can split `--x` two ways backtracks for minutes here
+    ("RUN uv " + " ".join(f"--opt-{i}" for i in range(64)) + " run app", set()),
+    ("RUN virtualenv " + " ".join(f"--opt-{i}=a" for i in range(64)) + " |", set()),
+])
+def test_virtualenvs_a_run_makes(run, made):
+    from dfix.rules.dockerignore import _environments_made
+
+    assert _environments_made(run) == made
+
+
+def test_import_pattern_on_a_long_dotted_line():
+    from dfix.context.python import _IMPORT
+
+    line = "from " + "a" * 20000 + "." + "b" * 20000 + " import x\n"
+    assert [m.group(1) for m in _IMPORT.finditer(line)] == ["a" * 20000]
+    assert not list(_IMPORT.finditer("from " + "a" * 20000 + "\n"))

@@ -143,7 +143,7 @@ def pyproject_extra_files(data: dict) -> list[str]:
     return []
 
 
-_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+([A-Za-z_]\w*)[\w.]*[ \t]+import\b|import[ \t]+([^#\n;]+))", re.M)
+_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+([A-Za-z_]\w*)(?:\.[\w.]*)?[ \t]+import\b|import[ \t]+([^#\n;]+))", re.M)
 _NOT_APP_CODE = frozenset({".git", ".venv", "venv", "env", "node_modules", "__pycache__", ".tox", ".nox",
                            "site-packages", ".mypy_cache", ".pytest_cache"})
 _MOST_FILES = 5000

@@ -198,9 +198,11 @@ def _copy_facts(docs):
     return sources, frozenset(words), everything
 
 
-_UV_SYNC = re.compile(r"\buv\s+(?:--?[\w-]+(?:=\S+)?\s+)*sync\b")
+# Option words are matched as `-` and any non-space run, one way only: patterns where `--x` could split
+# two ways backtrack exponentially on a RUN with many options and no match (every RUN is read in bulk).
+_UV_SYNC = re.compile(r"\buv\s+(?:-\S*\s+)*sync\b")
 _POETRY_IN_PROJECT = re.compile(r"virtualenvs\.in-project\s+true|POETRY_VIRTUALENVS_IN_PROJECT")
-_VENV_COMMAND = re.compile(r"\b(?:python[\d.]*\s+-m\s+venv|uv\s+venv|virtualenv)((?:\s+-{1,2}[\w-]+(?:=\S+)?)*)(?:\s+([^\s;&|-]\S*))?")
+_VENV_COMMAND = re.compile(r"\b(?:python[\d.]*\s+-m\s+venv|uv\s+venv|virtualenv)((?:\s+-\S*)*)(?:\s+([^\s;&|-]\S*))?")
 
 
 def _environments_made(run: str) -> set[str]:
