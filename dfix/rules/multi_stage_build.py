@@ -325,6 +325,12 @@ class _Plan:
         image_and_flags = " ".join([text[slice(*frm.source_span(f.start, f.end))] for f in frm.flags] + [stage.base])
         builder = [f"{kw('FROM')} {image_and_flags} {kw('AS')} builder"]
         tools = set(self.tool_runs) | set(self.tool_copies)
+        # the venv at /opt/venv lands where the first install was; a project's own .venv lies inside the
+        # app's folder, so it lands where the last install was, over whatever the app copy brought
+        copy_at = last_dep if self.project_env else first_dep
+        # what leaves the runtime takes the comment lines that describe it to the builder
+        leaving = tools | {d for d in self.dep_runs if d.index != copy_at} | {
+            i for i in self.rewritten_runs() if not self.runtime_packages(i)}
         # a user named by a --chown, or by a setup step, in the builder must exist there too
         needs_users = any(
             (i.keyword in ("COPY", "ADD") and re.search(r"[^\d:]", i.flag("chown").value if i.flag("chown") else ""))
@@ -339,14 +345,12 @@ class _Plan:
             if ins in self.package_runs or ins in self.dep_runs or ins in tools or ins in self.other_runs or (
                     ins in self.user_runs and needs_users) or (
                     ins.keyword in _BUILDER_KEEPS and not (ins.keyword in ("COPY", "ADD") and ins.flag("from"))):
-                builder.append(text[ins.start:ins.stop].rstrip("\r\n"))
+                start = doc.lines[doc.comment_block_start(ins)].start if ins in leaving else ins.start
+                builder.append(text[start:ins.stop].rstrip("\r\n"))
         block_start = doc.lines[doc.comment_block_start(frm)].start
         edits = [Edit.insert(block_start, eol.join(builder) + eol + eol)] + self.runtime_install_edits(doc, stage)
         for ins in sorted(tools, key=lambda i: i.index):
             edits.append(_delete(doc, ins))
-        # the venv at /opt/venv lands where the first install was; a project's own .venv lies inside the
-        # app's folder, so it lands where the last install was, over whatever the app copy brought
-        copy_at = last_dep if self.project_env else first_dep
         for ins in self.dep_runs:
             if ins.index == copy_at:
                 edits.append(Edit(ins.start, ins.stop, self.runtime_copy(kw).replace("\n", eol) + _eol(doc, ins, eol)))
