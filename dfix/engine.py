@@ -11,7 +11,8 @@ several rules applied, each is tried alone so one bad fix does not hold back the
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -21,6 +22,7 @@ from .contract import contract, differences
 from .pragmas import Pragmas
 from .rules import ALL_RULES, Finding, Rule, RuleContext, Safety
 from .syntax import Document, DockerfileSyntaxError, EditConflict, apply_edits, tokenize
+from .syntax.origins import Origins
 
 MAX_PASSES = 10
 
@@ -55,6 +57,11 @@ class FileResult:
     withheld: str | None = None  # fixes found but held back by the guard, and why
     # other files of the build context the fixes rewrite: absolute path -> (text before or None, text after)
     side_files: dict[str, tuple[str | None, str]] = field(default_factory=dict)
+
+    def findings(self) -> list[tuple[Finding, bool]]:
+        """Every finding with whether its fix is applied, in report order: by line, then code."""
+        both = [(f, True) for f in self.applied] + [(f, False) for f in self.remaining]
+        return sorted(both, key=lambda pair: (pair[0].line, pair[0].code))
 
     @property
     def changed(self) -> bool:
@@ -100,7 +107,7 @@ def fix_text(
         return result
     ctx = RuleContext(build_context=context, options=_settings(options))
     try:
-        outcome = _fix(doc, rules, ctx, options)
+        outcome = _fix_effective(doc, rules, ctx, options)
     except Exception as err:  # a bug in a rule must not stop the other files, nor write this one
         result.error = f"internal error, file left unchanged: {type(err).__name__}: {err}"
         return result
@@ -111,19 +118,44 @@ def fix_text(
     codes = sorted({f.code for f in outcome.applied})
     passing = []
     for code in codes:
-        single = _fix(doc, [r for r in rules if r.code == code], ctx, options)
+        single = _fix_effective(doc, [r for r in rules if r.code == code], ctx, options)
         if single.failure is None:
             passing.append(code)
     if passing and len(passing) < len(codes):
-        kept = _fix(doc, [r for r in rules if r.code in passing], ctx, options)
+        kept = _fix_effective(doc, [r for r in rules if r.code in passing], ctx, options)
         if kept.failure is None:
             _store(result, kept, context)
             result.withheld = f"{', '.join(c for c in codes if c not in passing)} held back: {outcome.failure}"
             result.remaining = _with_rest(kept.remaining, outcome.applied, passing)
             return result
     result.withheld = outcome.failure
-    result.remaining = outcome.first_findings
+    by_code = {r.code: r for r in rules}
+    result.remaining = [
+        replace(f, edits=(), files=(), reason=f"held back: {outcome.failure}")
+        if f.fixable and _allowed(by_code[f.code], options, f) else f
+        for f in outcome.first_findings
+    ]
     return result
+
+
+def _fix_effective(doc: Document, rules: Sequence[Rule], ctx: RuleContext, options: Options) -> _Outcome:
+    """_fix, with every applied fix shown to remove its finding: a fix after which its rule still finds the
+    same thing on the same line of the input had no effect there, so its edits are withheld (and the
+    finding reported with the reason) rather than written."""
+    withheld: dict[tuple[str, int], str] = {}
+    while True:  # ends: each round withholds at least one more fix, or returns
+        outcome = _fix(doc, rules, ctx, options, withheld)
+        if outcome.failure is not None:
+            return outcome
+        still = {(f.code, f.line, f.message): f for f in outcome.remaining}
+        ineffective = {
+            (f.code, f.line): still[(f.code, f.line, f.message)] for f in outcome.applied
+            if (f.code, f.line, f.message) in still and (f.code, f.line) not in withheld
+        }
+        if not ineffective:
+            return outcome
+        for key, after in ineffective.items():
+            withheld[key] = "its fix would leave the finding in place" + (f" (after it: {after.reason})" if after.reason else "")
 
 
 def _settings(options: Options) -> dict:
@@ -138,7 +170,7 @@ def _settings(options: Options) -> dict:
 
 def _with_rest(remaining: list[Finding], applied: list[Finding], passing: list[str]) -> list[Finding]:
     held = [f for f in applied if f.code not in passing]
-    return remaining + [Finding(f.code, f.line, f.message, (), "held back by the contract guard") for f in held]
+    return remaining + [replace(f, edits=(), files=(), reason="held back by the contract guard") for f in held]
 
 
 def _store(result: FileResult, outcome: _Outcome, context: BuildContext | None = None) -> None:
@@ -167,10 +199,14 @@ def _allowed(rule: Rule, options: Options, finding: Finding | None = None) -> bo
     return not unsafe or options.unsafe_fixes
 
 
-def _fix(doc: Document, rules: Sequence[Rule], ctx: RuleContext, options: Options) -> _Outcome:
+def _fix(
+    doc: Document, rules: Sequence[Rule], ctx: RuleContext, options: Options,
+    withheld: dict[tuple[str, int], str] | None = None,
+) -> _Outcome:
     by_code = {r.code: r for r in rules}
     applied: list[Finding] = []
     current = doc
+    origins = Origins(doc.text)
     first: list[Finding] | None = None
     files: dict[str, str] = {}
     phases = sorted({rule.phase for rule in rules})
@@ -178,6 +214,8 @@ def _fix(doc: Document, rules: Sequence[Rule], ctx: RuleContext, options: Option
         # read again each pass: a fix may move the lines a pragma and its instruction are on
         pragmas = Pragmas.of(current)
         findings: list[Finding] = []
+        # each finding as the user will see it: lines of the input, and held back where a fix had no effect
+        reported: dict[int, Finding] = {}
         chosen, edits, touched = [], [], set()
         # a later phase's rules run only once the earlier phases have nothing to fix: they plan against
         # the finished layout, and the pass that finds nothing at all has run every rule
@@ -188,6 +226,13 @@ def _fix(doc: Document, rules: Sequence[Rule], ctx: RuleContext, options: Option
             ]
             findings.extend(found)
             for finding in found:
+                shown = reported[id(finding)] = (
+                    replace(finding, column=1) if by_code[finding.code].about_the_file
+                    else _in_input(finding, origins, current.text)
+                )
+                if withheld and (shown.code, shown.line) in withheld:
+                    reported[id(finding)] = replace(shown, edits=(), files=(), reason=withheld[(shown.code, shown.line)])
+                    continue
                 if not finding.fixable or not _allowed(by_code[finding.code], options, finding):
                     continue
                 if any(e.conflicts_with(x) for e in finding.edits for x in edits):
@@ -200,23 +245,26 @@ def _fix(doc: Document, rules: Sequence[Rule], ctx: RuleContext, options: Option
             if chosen:
                 break
         if first is None:
-            first = findings
+            first = list(reported.values())
         if not chosen:
-            remaining = findings
+            remaining = list(reported.values())
             break
+        chosen_input = [reported[id(f)] for f in chosen]
         try:
             # a pass that only rewrites other files (DF601's .dockerignore) leaves the text as it is: the
             # document, and what it has cached, stays valid
             if edits:
-                current = tokenize(apply_edits(current.text, edits))
+                before = current.text
+                current = tokenize(apply_edits(before, edits))
+                origins.record(before, current.text, edits)
         except (DockerfileSyntaxError, EditConflict) as err:
             # name the pass's findings too, so fix_text can retry each rule alone
-            return _Outcome(doc, applied + chosen, [], first, f"a fix produced text that does not tokenize ({err})")
+            return _Outcome(doc, applied + chosen_input, [], first, f"a fix produced text that does not tokenize ({err})")
         changes = {change.path: change.text for f in chosen for change in f.files}
         if changes:
             files.update(changes)
             ctx = RuleContext(build_context=ctx.build_context.with_changes(changes), options=ctx.options)
-        applied.extend(chosen)
+        applied.extend(chosen_input)
     else:
         return _Outcome(doc, applied, [], first or [], f"fixes did not settle after {MAX_PASSES} passes")
     if not applied:
@@ -226,6 +274,22 @@ def _fix(doc: Document, rules: Sequence[Rule], ctx: RuleContext, options: Option
     if failure is None and files and ctx.build_context is not None:
         failure = _guard_context(current, ctx.build_context)
     return _Outcome(current, applied, remaining, first or [], failure, files)
+
+
+_LINE_REFERENCE = re.compile(r"\bline (\d+)\b")
+
+
+def _in_input(finding: Finding, origins: Origins, text: str) -> Finding:
+    """The finding as the user sees it: its line (and the lines its message names) in the input file."""
+    line, column = origins.input_line(finding.line, text)
+
+    def lines_in_input(message: str | None) -> str | None:
+        if not message or "line " not in message:
+            return message
+        return _LINE_REFERENCE.sub(lambda m: f"line {origins.input_line(int(m.group(1)), text)[0]}", message)
+
+    return replace(finding, line=line, column=column, message=lines_in_input(finding.message),
+                   reason=lines_in_input(finding.reason))
 
 
 def _guard_context(doc: Document, context: BuildContext) -> str | None:

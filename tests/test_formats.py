@@ -92,14 +92,14 @@ def test_github_annotations(tree):
     proc = dfix("--format", "github", ".", cwd=tree)
     assert proc.returncode == 2
     lines = proc.stdout.splitlines()
-    warning = re.compile(r"^::warning file=([^,:]+),line=(\d+),title=(DF\d{3})::(.+)$")
+    warning = re.compile(r"^::warning file=([^,:]+),line=(\d+),col=(\d+),title=(DF\d{3})::(.+)$")
     errors = [line for line in lines if line.startswith("::error")]
     assert len(errors) == 1 and errors[0].startswith("::error file=bad/Dockerfile::") and "heredoc" in errors[0]
     warnings = [warning.match(line) for line in lines if not line.startswith("::error")]
     assert warnings and all(warnings), lines
     files = {m.group(1) for m in warnings}
     assert files == {"app/Dockerfile", "odd name%2C here/Dockerfile"}  # the comma escaped as GitHub wants
-    assert {m.group(3) for m in warnings} >= {"DF101", "DF103", "DF104"}
+    assert {m.group(4) for m in warnings} >= {"DF101", "DF103", "DF104"}
     assert proc.stderr == ""  # annotations only: the human summary is for the text format
 
 

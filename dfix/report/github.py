@@ -20,16 +20,10 @@ class GithubReporter(Reporter):
             return
         path = _prop(result.path)
         applied = "fixed" if mode == "write" else "fixable: run dfix --write"
-        for finding in result.applied:
-            self.out.write(
-                f"::warning file={path},line={finding.line},title={_prop(finding.code)}::"
-                f"{_data(finding.message)} ({applied})\n"
-            )
-        for finding in result.remaining:
-            note = f" (not fixed: {finding.reason})" if finding.reason else ""
-            self.out.write(
-                f"::warning file={path},line={finding.line},title={_prop(finding.code)}::{_data(finding.message + note)}\n"
-            )
+        for finding, fixed in result.findings():
+            where = f"file={path},line={finding.line}" + (f",col={finding.column}" if finding.column else "")
+            note = f" ({applied})" if fixed else f" (not fixed: {finding.reason})" if finding.reason else ""
+            self.out.write(f"::warning {where},title={_prop(finding.code)}::{_data(finding.message + note)}\n")
 
     def error(self, path, message):
         self.out.write(f"::error file={_prop(path)}::{_data(message)}\n")

@@ -110,10 +110,11 @@ class TextReporter(Reporter):
         if self.quiet:
             return
         write = self.out.write
-        for finding in result.applied:
-            verb = "fixed" if mode == "write" else "fix"
-            write(f"{result.path}:{finding.line}: {finding.code} {finding.message} [{verb}]\n")
-        for finding in result.remaining:
+        for finding, applied in result.findings():
+            if applied:
+                verb = "fixed" if mode == "write" else "fix"
+                write(f"{result.path}:{finding.line}: {finding.code} {finding.message} [{verb}]\n")
+                continue
             note = (
                 f" (not fixed: {finding.reason})" if finding.reason
                 else " (no fix: unsafe, use --unsafe-fixes)" if finding.fixable else ""
@@ -180,9 +181,13 @@ def file_record(result: "FileResult") -> dict:
     if result.error:
         record["error"] = result.error
         return record
-    record["applied"] = [{"code": f.code, "line": f.line, "message": f.message} for f in result.applied]
+    findings = result.findings()
+    record["applied"] = [
+        {"code": f.code, "line": f.line, "column": f.column, "message": f.message} for f, applied in findings if applied
+    ]
     record["reported"] = [
-        {"code": f.code, "line": f.line, "message": f.message, "reason": f.reason} for f in result.remaining
+        {"code": f.code, "line": f.line, "column": f.column, "message": f.message, "reason": f.reason}
+        for f, applied in findings if not applied
     ]
     if result.withheld:
         record["withheld"] = result.withheld

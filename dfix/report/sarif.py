@@ -57,7 +57,7 @@ class SarifReporter(Reporter):
             "message": {"text": f"{finding.message} ({note})" if note else finding.message},
             "locations": [{"physicalLocation": {
                 "artifactLocation": {"uri": artifact_uri(path)},
-                "region": {"startLine": max(1, finding.line)},
+                "region": _region(finding),
             }}],
         }
         if finding.code in self.index:
@@ -70,9 +70,10 @@ class SarifReporter(Reporter):
             self.error(result.path, result.error)
             return
         applied = "fixed" if mode == "write" else "fixable: run dfix --write"
-        for finding in result.applied:
-            self._result(result.path, finding, applied)
-        for finding in result.remaining:
+        for finding, fixed in result.findings():
+            if fixed:
+                self._result(result.path, finding, applied)
+                continue
             note = f"not fixed: {finding.reason}" if finding.reason else "fix is unsafe: --unsafe-fixes" if finding.edits else ""
             self._result(result.path, finding, note)
 
@@ -97,3 +98,10 @@ class SarifReporter(Reporter):
         if self.notifications:
             invocation["toolExecutionNotifications"] = self.notifications
         self.out.write("\n], " + '"invocations": [' + json.dumps(invocation) + "]}]}\n")
+
+
+def _region(finding) -> dict:
+    region = {"startLine": max(1, finding.line)}
+    if finding.column:
+        region["startColumn"] = finding.column
+    return region

@@ -35,6 +35,7 @@ class Finding:
     reason: str | None = None  # why no fix is offered
     files: tuple[FileChange, ...] = ()
     unsafe: bool = False  # this fix needs --unsafe-fixes even where the rule's others do not
+    column: int | None = None  # 1-based, set by the engine once `line` is a line of the input file
 
     @property
     def fixable(self) -> bool:
@@ -64,6 +65,8 @@ class Rule:
     # rules that place things relative to the finished layout (the user switch, a multi-stage split) run in
     # a later phase, once every earlier phase has nothing left to fix
     phase: ClassVar[int] = 0
+    # findings about the whole file (line 1), not an instruction: no line of the input to trace them to
+    about_the_file: ClassVar[bool] = False
 
     def check(self, doc: Document, ctx: RuleContext) -> Iterator[Finding]:
         raise NotImplementedError

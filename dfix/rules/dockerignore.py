@@ -55,6 +55,7 @@ class DockerIgnoreRule(Rule):
     )
     changes = frozenset()
     phase = 1
+    about_the_file = True
 
     def check(self, doc, ctx):
         context = ctx.build_context
