@@ -85,7 +85,6 @@ def test_bad_inputs_each_get_one_line_and_the_rest_goes_on(tmp_path):
     for name, data in bad.items():
         (tmp_path / name).parent.mkdir()
         (tmp_path / name).write_bytes(data)
-    (tmp_path / "dir" / "Dockerfile").mkdir(parents=True)
     (tmp_path / "dangling").mkdir()
     (tmp_path / "dangling" / "Dockerfile").symlink_to("missing-target")
     proc = dfix("--write", tmp_path)
@@ -97,7 +96,6 @@ def test_bad_inputs_each_get_one_line_and_the_rest_goes_on(tmp_path):
         "latin1/Dockerfile": "not UTF-8",
         "heredoc/Dockerfile": "unterminated heredoc",
         "escape/Dockerfile": "invalid escape",
-        "dir/Dockerfile": "is a directory",
         "dangling/Dockerfile": "dangling symlink",
     }
     for name, words in expected.items():
@@ -171,3 +169,22 @@ def test_the_example_in_the_readme_runs():
     proc = dfix("--check", EXAMPLE)
     assert proc.returncode == 1
     assert "examples/fastapi-naive/Dockerfile" in proc.stdout
+
+
+def test_folders_named_like_dockerfiles_are_searched(tmp_path):
+    """A folder whose name matches a Dockerfile pattern is a folder: the walk goes into it, and one named on
+    the command line is searched like any directory (a real tree had 23 of 321 Dockerfiles in such folders)."""
+    inside = ["api.Dockerfile/Dockerfile", "Dockerfile.d/base.Dockerfile", "Dockerfile/Containerfile",
+              "Dockerfile/nested.Dockerfile/Dockerfile.dev", "svc/Dockerfile"]
+    for rel in inside:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(NAIVE)
+    (tmp_path / "empty.Dockerfile").mkdir()
+    proc = dfix("--format", "json", tmp_path)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    found = sorted(Path(r["path"]).relative_to(tmp_path).as_posix() for r in json.loads(proc.stdout)["files"])
+    assert found == sorted(inside)
+    named = dfix("--format", "json", tmp_path / "Dockerfile")
+    assert named.returncode == 0 and named.stderr == "", named.stderr
+    found = sorted(Path(r["path"]).relative_to(tmp_path).as_posix() for r in json.loads(named.stdout)["files"])
+    assert found == ["Dockerfile/Containerfile", "Dockerfile/nested.Dockerfile/Dockerfile.dev"]
