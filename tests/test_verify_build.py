@@ -228,13 +228,48 @@ def test_cli_table(tmp_path, env):
 
 
 @pytest.mark.build
-def test_broken_build_is_reported_and_cleaned_up(tmp_path, podman):
+def test_original_that_does_not_build_is_an_error_and_cleaned_up(tmp_path, podman):
+    """Nothing to compare with: an error of the input (exit 2), not "the rewrite does not build" (exit 1)."""
     app = tiny_app(tmp_path / "broken", 8093, extra="RUN apt-get update\nRUN exit 3\n")
-    report = verify(app, podman)
-    assert not report.original.builds and not report.rewrite.builds
-    assert "exit" in (report.original.build_error or "").lower()
-    assert not report.ok and report.reasons == ["the rewrite does not build"]
-    assert leftovers(podman, report) == []
+    name = f"dfix-verify-broken-{uuid.uuid4().hex[:8]}"
+    with pytest.raises(verify_mod.OriginalBuildError, match="the original does not build: .*exit status 3") as caught:
+        verify(app, podman, name=name)
+    assert "RUN exit 3" in caught.value.log
+    images = subprocess.run([podman.path, "images", "-a", "--format", "{{.Repository}}"], env=podman.env,
+                            capture_output=True, text=True, check=True).stdout
+    assert name not in images
+
+
+def verify_cli(app: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "dfix", "verify", *args, str(app)], capture_output=True, text=True,
+                          env={**env, "PYTHONPATH": str(ROOT)}, check=False, timeout=300)
+
+
+@pytest.mark.build
+@pytest.mark.parametrize("output_format", ["text", "json"])
+def test_cli_original_whose_run_fails_exits_2(tmp_path, env, output_format):
+    app = tmp_path / "run-fails"
+    app.mkdir()
+    (app / "Dockerfile").write_text("FROM python:3.12-slim\nRUN apt-get update\nRUN false\n")
+    proc = verify_cli(app, env, "--format", output_format)
+    assert proc.returncode == 2, proc.stderr + proc.stdout
+    assert proc.stdout == ""
+    first, *log = proc.stderr.splitlines()
+    assert first.startswith(f"dfix: error: {app / 'Dockerfile'}: the original does not build: "), first
+    assert 'STEP "RUN false"' in first and "rewrite" not in proc.stderr
+    assert any("RUN false" in line for line in log)  # the end of the build log follows the one line
+
+
+@pytest.mark.build
+def test_cli_original_whose_base_image_is_not_available_exits_2(tmp_path, env):
+    app = tmp_path / "no-base"
+    app.mkdir()
+    (app / "Dockerfile").write_text("FROM registry.invalid/dfix/no-such-image:1\nRUN apt-get update\n")
+    proc = verify_cli(app, env)
+    assert proc.returncode == 2, proc.stderr + proc.stdout
+    first = proc.stderr.splitlines()[0]
+    assert first.startswith(f"dfix: error: {app / 'Dockerfile'}: the original does not build: "), first
+    assert "registry.invalid/dfix/no-such-image:1" in first and "rewrite" not in proc.stderr
 
 
 @pytest.mark.build
