@@ -188,3 +188,34 @@ def test_folders_named_like_dockerfiles_are_searched(tmp_path):
     assert named.returncode == 0 and named.stderr == "", named.stderr
     found = sorted(Path(r["path"]).relative_to(tmp_path).as_posix() for r in json.loads(named.stdout)["files"])
     assert found == ["Dockerfile/Containerfile", "Dockerfile/nested.Dockerfile/Dockerfile.dev"]
+
+
+BUILDKIT_NOTICE = ("dfix: notice: BuildKit's parser (the dockerfile package) is not available on this platform: "
+                   "the guard is off")
+
+
+def test_missing_buildkit_parser_is_said_once_per_run(tmp_path):
+    """Where the `dockerfile` package cannot be imported the guard is off: one notice per run, also from
+    worker processes (more files than run inline) and with --quiet; none with --no-buildkit-check."""
+    blocker = tmp_path / "no-buildkit"
+    blocker.mkdir()
+    (blocker / "dockerfile.py").write_text('raise ImportError("no wheel for this platform")\n')
+    tree = tmp_path / "tree"
+    for index in range(40):
+        (tree / f"svc{index}").mkdir(parents=True)
+        (tree / f"svc{index}" / "Dockerfile").write_text(NAIVE if index % 2 else GOOD)
+    env = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": os.pathsep.join([str(blocker), str(ROOT)])}
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "dfix", "--jobs", "2", *args, str(tree)],
+                              capture_output=True, text=True, env=env, check=False)
+
+    for args in ((), ("--quiet",), ("--format", "json")):
+        proc = run(*args)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stderr.splitlines().count(BUILDKIT_NOTICE) == 1, (args, proc.stderr)
+        assert "+RUN pip install --no-cache-dir" in proc.stdout or args == ("--format", "json")
+    silent = run("--no-buildkit-check")
+    assert silent.returncode == 0 and "notice" not in silent.stderr, silent.stderr
+    normal = dfix("--jobs", "2", tree)  # where the package imports, nothing is said
+    assert normal.returncode == 0 and "notice" not in normal.stderr, normal.stderr
