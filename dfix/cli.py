@@ -172,6 +172,8 @@ def verify_command(
         report = verify(Path(path), engine, keep)
     except VerifyError as err:
         typer.echo(f"dfix: error: {err}", err=True)
+        for line in getattr(err, "log", "").splitlines():  # the original's build log, when it does not build
+            typer.echo(f"  {line}", err=True)
         raise typer.Exit(2)
     print_report(report, output_format.value)
     raise typer.Exit(0 if report.ok else 1)

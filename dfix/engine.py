@@ -55,6 +55,7 @@ class FileResult:
     remaining: list[Finding] = field(default_factory=list)
     error: str | None = None  # bad input: nothing was fixed
     withheld: str | None = None  # fixes found but held back by the guard, and why
+    buildkit_missing: bool = False  # the guard wanted BuildKit's parser and it cannot be imported here
     # other files of the build context the fixes rewrite: absolute path -> (text before or None, text after)
     side_files: dict[str, tuple[str | None, str]] = field(default_factory=dict)
 

@@ -37,7 +37,7 @@ def discover(paths: list[Path]) -> Iterator[Path | InputError]:
         if not root.exists():
             yield InputError(f"{root}: no such file or directory")
             continue
-        if root.is_dir() and not is_dockerfile_name(root.name):
+        if root.is_dir():  # whatever its name: `Dockerfile.d/` is a folder to search, not a bad file
             for found in _walk(root):
                 if isinstance(found, InputError) or not dedupe:
                     yield found
@@ -46,9 +46,6 @@ def discover(paths: list[Path]) -> Iterator[Path | InputError]:
                 if key not in seen:
                     seen.add(key)
                     yield found
-            continue
-        if root.is_dir():
-            yield InputError(f"{root}: is a directory, not a Dockerfile")
             continue
         if os.path.abspath(root) not in seen:
             seen.add(os.path.abspath(root))
@@ -67,10 +64,7 @@ def _walk(top: Path) -> Iterator[Path | InputError]:
             full = os.path.join(dirpath, name)
             if name in SKIP_DIRS or _ignored(full, True, ignores):
                 continue
-            if is_dockerfile_name(name):
-                yield InputError(f"{full}: is a directory, not a Dockerfile")
-                continue
-            kept.append(name)
+            kept.append(name)  # a folder named like a Dockerfile (`api.Dockerfile/`) is searched too
         dirnames[:] = kept
         for name in sorted(filenames):
             if not is_dockerfile_name(name):

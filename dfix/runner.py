@@ -18,6 +18,7 @@ from itertools import chain
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from . import oracle
 from .config import ConfigError, options_for
 from .engine import FileResult, Options, context_for, fix_text, load_rules, read_source
 from .files import InputError, discover, read_bytes, write_atomic
@@ -25,6 +26,7 @@ from .report.output import Summary, make_reporter
 from .syntax import DockerfileSyntaxError
 
 EXIT_OK, EXIT_CHANGES, EXIT_ERROR = 0, 1, 2
+BUILDKIT_MISSING = "dfix: notice: BuildKit's parser (the dockerfile package) is not available on this platform: the guard is off"
 CHUNK = 16  # files per task sent to a worker: amortizes pickling without starving the other workers
 INLINE_BELOW = 2 * CHUNK  # fewer files than this are not worth starting worker processes for
 GENERATION = 64  # chunks per worker before the workers are replaced (see _ordered)
@@ -50,6 +52,8 @@ def process_file(path: Path, options: Options, write: bool, display: str | None 
     except DockerfileSyntaxError as err:
         return FileResult(display, error=str(err))
     result = fix_text(text, display, options, _rules(options), context_for(path))
+    # asked where the guard runs (a worker when --jobs > 1): the parent need not load the Go runtime to know
+    result.buildkit_missing = options.use_oracle and not oracle.available()
     if write and result.changed:
         try:
             if result.fixed != result.original:
@@ -279,9 +283,13 @@ def run(
     reporter.start(_rules(options))
     opened: list = []
     reported: set[tuple] = set()
+    noticed = False
     try:
         for item, result in _ordered(_items(units, opened, mode == "write"), options, jobs):
             kind, unit = item[0], item[1]
+            if kind == "task" and result.buildkit_missing and not noticed:
+                noticed = True  # once per run, however many files and workers; --quiet too: it is about safety
+                print(BUILDKIT_MISSING, file=sys.stderr, flush=True)
             if kind == "task" and result.error and (id(unit), result.path, result.error) in reported:
                 # the same bad config again, for another Dockerfile it governs: said once is enough
                 if progress:

@@ -48,6 +48,25 @@ class VerifyError(Exception):
     """Verification could not run at all (no engine, bad Dockerfile, busy port); one line."""
 
 
+class OriginalBuildError(VerifyError):
+    """The original does not build (a RUN fails, the base image is not available): there is nothing to
+    compare the rewrite with, so this is an error of the input, not a verdict on the rewrite."""
+
+    def __init__(self, dockerfile: Path, log: str) -> None:
+        self.log = log  # the end of the engine's output
+        super().__init__(f"{dockerfile}: the original does not build: {_headline(log)}")
+
+
+def _headline(log: str) -> str:
+    """The engine's own error line of a build log (podman `Error: ...`, docker `ERROR: ...`), else its last line."""
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    for line in reversed(lines):
+        match = re.match(r"(?:error|ERROR|Error):\s*(.*)", line)
+        if match and match.group(1):
+            return match.group(1)
+    return lines[-1] if lines else "the engine printed nothing"
+
+
 @dataclass
 class ImageStats:
     builds: bool = False
@@ -483,8 +502,10 @@ def verify(context_dir: str | os.PathLike, engine: Engine | str | None = None, k
     """Build, run and compare the original Dockerfile in ``context_dir`` and dfix's rewrite of it.
 
     The images are tagged ``localhost/NAME:original`` and ``:rewrite`` (NAME unique per run by default).
+    Raises OriginalBuildError when the original does not build: then nothing can be compared.
     """
     dockerfile, context = _dockerfile_in(Path(context_dir))
+    shown = dockerfile  # as the user wrote it, for messages
     context = context.resolve()
     dockerfile = dockerfile.resolve()
     try:
@@ -528,6 +549,8 @@ def verify(context_dir: str | os.PathLike, engine: Engine | str | None = None, k
         report.side_files = sorted(str(Path(side).resolve().relative_to(context)) for side in result.side_files)
 
         _, _, _, info = run.build(dockerfile, context, "original", report.original)
+        if not report.original.builds:
+            raise OriginalBuildError(shown, report.original.build_error or "")
         if result.changed:
             run.build(rewritten, rewrite_context, "rewrite", report.rewrite)
         config = info.get("Config") or {}

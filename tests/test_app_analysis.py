@@ -1,5 +1,5 @@
-"""dfix.context.app on real apps: the shared sample apps (read through their Dockerfiles) and the small
-apps in tests/apps. Python is parsed with libcst, never imported or mocked."""
+"""dfix.context.app on real apps: the shared sample apps (read through their Dockerfiles: the copies in
+examples/, and ../shared's own when present) and the small apps in tests/apps. Python is parsed with libcst, never imported or mocked."""
 
 from __future__ import annotations
 
@@ -16,9 +16,8 @@ import pytest
 from dfix.context.app import AppFacts, analyze_app
 from dfix.syntax.document import tokenize
 
-from .conftest import ROOT, SHARED
+from .conftest import EXAMPLES, ROOT, SHARED_EXAMPLES, needs_shared
 
-EXAMPLES = SHARED / "examples"
 APPS = Path(__file__).resolve().parent / "apps"
 
 
@@ -95,6 +94,12 @@ def assert_valid_python(text: str) -> None:
 # -- the shared sample apps ------------------------------------------------------------------------
 
 
+@pytest.fixture(params=[EXAMPLES, pytest.param(SHARED_EXAMPLES, marks=needs_shared)], ids=["examples", "shared"])
+def examples(request) -> Path:
+    """The sample apps: this repository's copies, and ../shared's own when it is there."""
+    return request.param
+
+
 @pytest.mark.parametrize(
     "example, server, framework, module, variable, file, health, port, port_source",
     [
@@ -106,16 +111,16 @@ def assert_valid_python(text: str) -> None:
         ("already-good", "uvicorn", "fastapi", "app.main", "app", "app/main.py", "/health", 8000, "cmd"),
     ],
 )
-def test_shared_examples(example, server, framework, module, variable, file, health, port, port_source):
-    facts = analyze_image(EXAMPLES / example)
+def test_shared_examples(examples, example, server, framework, module, variable, file, health, port, port_source):
+    facts = analyze_image(examples / example)
     assert (facts.server, facts.framework, facts.module, facts.variable, facts.file) == (server, framework, module, variable, file)
     assert facts.health_route == health
     assert (facts.port, facts.port_source) == (port, port_source)
     assert facts.interface == ("wsgi" if framework in ("flask", "django") else "asgi")
 
 
-def test_fastapi_naive_shell_form_reload_flag():
-    facts = analyze_image(EXAMPLES / "fastapi-naive")
+def test_fastapi_naive_shell_form_reload_flag(examples):
+    facts = analyze_image(examples / "fastapi-naive")
     assert facts.reload_switches == ["--reload"]
     assert facts.reload_calls == []  # the reload is in the CMD, not in code
     assert facts.host == "0.0.0.0"
@@ -123,15 +128,15 @@ def test_fastapi_naive_shell_form_reload_flag():
     assert facts.notes == []
 
 
-def test_django_postgres_routes_from_settings():
-    facts = analyze_image(EXAMPLES / "django-postgres")
+def test_django_postgres_routes_from_settings(examples):
+    facts = analyze_image(examples / "django-postgres")
     # DJANGO_SETTINGS_MODULE from ENV → ROOT_URLCONF → urlpatterns; Django paths get their leading slash
     assert routes(facts) == [("/healthz", ("*",), "mysite/urls.py")]
     assert facts.routes[0].line == 10
 
 
-def test_poetry_api_reload_in_main_module():
-    facts = analyze_image(EXAMPLES / "poetry-api")
+def test_poetry_api_reload_in_main_module(examples):
+    facts = analyze_image(examples / "poetry-api")
     assert facts.script == "api/__main__.py"
     assert facts.host == "0.0.0.0"
     [call] = facts.reload_calls
@@ -145,29 +150,29 @@ def test_poetry_api_reload_in_main_module():
     assert_valid_python(call.fixed_source)
 
 
-def test_uv_api_src_layout_is_found_and_explained():
-    facts = analyze_image(EXAMPLES / "uv-api")
+def test_uv_api_src_layout_is_found_and_explained(examples):
+    facts = analyze_image(examples / "uv-api")
     assert facts.module_root == "/app/src"
     assert facts.reload_switches == ["--reload"]
     assert any("assuming the project there is installed" in note for note in facts.notes)
 
 
 @pytest.mark.parametrize("how", ["app-dir", "pythonpath"])
-def test_uv_api_src_named_by_app_dir_or_pythonpath(how):
-    image = image_of(EXAMPLES / "uv-api")
+def test_uv_api_src_named_by_app_dir_or_pythonpath(how, examples):
+    image = image_of(examples / "uv-api")
     if how == "app-dir":
         argv = ["/app/.venv/bin/uvicorn", "--app-dir", "src", "uv_api.main:app", "--port", "8000"]
         env = image["env"]
     else:
         argv = ["uvicorn", "uv_api.main:app", "--port", "8000"]
         env = {**image["env"], "PYTHONPATH": "/app/src"}
-    facts = analyze_image(EXAMPLES / "uv-api", argv=argv, env=env)
+    facts = analyze_image(examples / "uv-api", argv=argv, env=env)
     assert (facts.file, facts.module_root, facts.health_route) == ("src/uv_api/main.py", "/app/src", "/ready")
     assert facts.notes == []
 
 
-def test_already_good_has_nothing_to_say():
-    facts = analyze_image(EXAMPLES / "already-good")
+def test_already_good_has_nothing_to_say(examples):
+    facts = analyze_image(examples / "already-good")
     assert facts.notes == [] and facts.reload_calls == [] and facts.reload_switches == []
 
 

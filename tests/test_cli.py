@@ -85,7 +85,6 @@ def test_bad_inputs_each_get_one_line_and_the_rest_goes_on(tmp_path):
     for name, data in bad.items():
         (tmp_path / name).parent.mkdir()
         (tmp_path / name).write_bytes(data)
-    (tmp_path / "dir" / "Dockerfile").mkdir(parents=True)
     (tmp_path / "dangling").mkdir()
     (tmp_path / "dangling" / "Dockerfile").symlink_to("missing-target")
     proc = dfix("--write", tmp_path)
@@ -97,7 +96,6 @@ def test_bad_inputs_each_get_one_line_and_the_rest_goes_on(tmp_path):
         "latin1/Dockerfile": "not UTF-8",
         "heredoc/Dockerfile": "unterminated heredoc",
         "escape/Dockerfile": "invalid escape",
-        "dir/Dockerfile": "is a directory",
         "dangling/Dockerfile": "dangling symlink",
     }
     for name, words in expected.items():
@@ -171,3 +169,53 @@ def test_the_example_in_the_readme_runs():
     proc = dfix("--check", EXAMPLE)
     assert proc.returncode == 1
     assert "examples/fastapi-naive/Dockerfile" in proc.stdout
+
+
+def test_folders_named_like_dockerfiles_are_searched(tmp_path):
+    """A folder whose name matches a Dockerfile pattern is a folder: the walk goes into it, and one named on
+    the command line is searched like any directory (a real tree had 23 of 321 Dockerfiles in such folders)."""
+    inside = ["api.Dockerfile/Dockerfile", "Dockerfile.d/base.Dockerfile", "Dockerfile/Containerfile",
+              "Dockerfile/nested.Dockerfile/Dockerfile.dev", "svc/Dockerfile"]
+    for rel in inside:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(NAIVE)
+    (tmp_path / "empty.Dockerfile").mkdir()
+    proc = dfix("--format", "json", tmp_path)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    found = sorted(Path(r["path"]).relative_to(tmp_path).as_posix() for r in json.loads(proc.stdout)["files"])
+    assert found == sorted(inside)
+    named = dfix("--format", "json", tmp_path / "Dockerfile")
+    assert named.returncode == 0 and named.stderr == "", named.stderr
+    found = sorted(Path(r["path"]).relative_to(tmp_path).as_posix() for r in json.loads(named.stdout)["files"])
+    assert found == ["Dockerfile/Containerfile", "Dockerfile/nested.Dockerfile/Dockerfile.dev"]
+
+
+BUILDKIT_NOTICE = ("dfix: notice: BuildKit's parser (the dockerfile package) is not available on this platform: "
+                   "the guard is off")
+
+
+def test_missing_buildkit_parser_is_said_once_per_run(tmp_path):
+    """Where the `dockerfile` package cannot be imported the guard is off: one notice per run, also from
+    worker processes (more files than run inline) and with --quiet; none with --no-buildkit-check."""
+    blocker = tmp_path / "no-buildkit"
+    blocker.mkdir()
+    (blocker / "dockerfile.py").write_text('raise ImportError("no wheel for this platform")\n')
+    tree = tmp_path / "tree"
+    for index in range(40):
+        (tree / f"svc{index}").mkdir(parents=True)
+        (tree / f"svc{index}" / "Dockerfile").write_text(NAIVE if index % 2 else GOOD)
+    env = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": os.pathsep.join([str(blocker), str(ROOT)])}
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "dfix", "--jobs", "2", *args, str(tree)],
+                              capture_output=True, text=True, env=env, check=False)
+
+    for args in ((), ("--quiet",), ("--format", "json")):
+        proc = run(*args)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stderr.splitlines().count(BUILDKIT_NOTICE) == 1, (args, proc.stderr)
+        assert "+RUN pip install --no-cache-dir" in proc.stdout or args == ("--format", "json")
+    silent = run("--no-buildkit-check")
+    assert silent.returncode == 0 and "notice" not in silent.stderr, silent.stderr
+    normal = dfix("--jobs", "2", tree)  # where the package imports, nothing is said
+    assert normal.returncode == 0 and "notice" not in normal.stderr, normal.stderr

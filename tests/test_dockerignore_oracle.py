@@ -19,12 +19,15 @@ from dfix.context import BuildContext
 from dfix.engine import Options, fix_text
 from dfix.syntax import tokenize
 
-from .conftest import FIXTURES, ROOT, SHARED
+from .conftest import EXAMPLES, FIXTURES, ROOT, SHARED, SHARED_EXAMPLES, needs_shared
 
-CONTEXTS = sorted(
-    [p.parent for p in (SHARED / "examples").glob("*/Dockerfile")]
-    + [p.parent for p in (ROOT / "examples").glob("*/Dockerfile")]
-    + [p.parent for p in (FIXTURES / "dockerignore").glob("*/before.Dockerfile")]
+CONTEXTS = [
+    pytest.param(p.parent, id=p.parent.relative_to(ROOT).as_posix())
+    for p in sorted([*EXAMPLES.glob("*/Dockerfile"), *(FIXTURES / "dockerignore").glob("*/before.Dockerfile")])
+] + (
+    [pytest.param(p.parent, id=p.parent.relative_to(SHARED.parent).as_posix())
+     for p in sorted(SHARED_EXAMPLES.glob("*/Dockerfile"))]
+    or [pytest.param(SHARED_EXAMPLES, id="shared/examples", marks=needs_shared)]
 )
 ESSENTIALS = (".git", ".env", ".venv")
 # docker-py always keeps the Dockerfile it is told of; BuildKit sends the Dockerfile apart, so a COPY of
@@ -67,7 +70,7 @@ def _sources(doc) -> list[str]:
     return out
 
 
-@pytest.mark.parametrize("case", CONTEXTS, ids=[f"{c.parent.name}/{c.name}" for c in CONTEXTS])
+@pytest.mark.parametrize("case", CONTEXTS)
 def test_ignore_file_hides_no_copy_source(case, tmp_path):
     from docker.utils.build import exclude_paths
 

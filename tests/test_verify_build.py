@@ -23,20 +23,31 @@ import pytest
 from dfix import verify as verify_mod
 from dfix.verify import Engine, ImageStats, VerifyError, VerifyReport, engine_env, runs_as_non_root, shrinks_by, verify
 
-from .conftest import ROOT, SHARED
+from .conftest import EXAMPLES, NO_SHARED, ROOT, SHARED_EXAMPLES, same_files
 
 ENGINE_ROOT = Path(os.environ.get("DFIX_ENGINE_ROOT") or ROOT / ".engine")
 
-SHARED_APPS = [
-    "fastapi-naive",
-    "flask-gunicorn",
-    "django-postgres",
-    "uv-api",
-    "already-good",
-    pytest.param("poetry-api", marks=pytest.mark.skip(
-        reason="does not build offline: poetry asks the registry for per-version JSON metadata the proxy "
-               "does not serve (shared/examples/README.md)")),
-]
+POETRY_OFFLINE = pytest.mark.skip(reason="does not build offline: poetry asks the registry for per-version JSON "
+                                         "metadata the proxy does not serve (shared/examples/README.md)")
+SAMPLE_APPS = ["fastapi-naive", "flask-gunicorn", "django-postgres", "uv-api", "already-good", "poetry-api"]
+
+
+def _sample_apps() -> list:
+    """The shared sample apps as copied into examples/, and ../shared's own where they differ from the copy."""
+    params = []
+    for app in SAMPLE_APPS:
+        marks = [POETRY_OFFLINE] if app == "poetry-api" else []
+        params.append(pytest.param(EXAMPLES / app, id=f"examples/{app}", marks=marks))
+        shared = SHARED_EXAMPLES / app
+        if not shared.is_dir():
+            shared_marks = [pytest.mark.skip(reason=NO_SHARED)]
+        elif same_files(shared, EXAMPLES / app):
+            shared_marks = [pytest.mark.skip(reason=f"the same files as examples/{app}, which is built")]
+        else:
+            shared_marks = marks
+        params.append(pytest.param(shared, id=f"shared/{app}", marks=shared_marks))
+    return params
+
 # ours: apt build dependencies on bookworm (flask-ldap) and on trixie, whose runtime library names differ
 # (trixie-curl-ldap), a Django app, a uv project, Starlette, a non-Python base
 OWN_APPS = ["flask-ldap", "trixie-curl-ldap", "django-gunicorn", "uv-worker-api", "starlette-api", "debian-static"]
@@ -125,9 +136,10 @@ def check_example(source: Path, tmp_path: Path, podman: Engine, keep: bool = Fal
 
 
 @pytest.mark.build
-@pytest.mark.parametrize("app", SHARED_APPS)
-def test_shared_example_verifies(app, tmp_path, podman):
-    report = check_example(SHARED / "examples" / app, tmp_path, podman)
+@pytest.mark.parametrize("source", _sample_apps())
+def test_shared_example_verifies(source, tmp_path, podman):
+    app = source.name
+    report = check_example(source, tmp_path, podman)
     if app == "already-good":
         assert not report.changed and report.original.healthcheck == "healthy"
         assert report.original.uid == 10001
@@ -158,7 +170,7 @@ def _installs(stats) -> list[bool]:
 @pytest.mark.build
 @pytest.mark.parametrize("app", OWN_APPS)
 def test_own_example_verifies(app, tmp_path, podman):
-    report = check_example(ROOT / "examples" / app, tmp_path, podman)
+    report = check_example(EXAMPLES / app, tmp_path, podman)
     if "DF403" in report.applied:
         # issue #5: no compiler in the rewrite, whose runtime libraries (named for the base's Debian release)
         # installed and load: the app imports its compiled extensions before it answers
@@ -170,7 +182,7 @@ def test_full_base_goes_slim_with_unsafe_fixes(tmp_path, podman):
     """Issue #5 asks for fastapi-naive's final stage without a compiler. Its base, python:3.12, is the full
     image and brings gcc itself; a project that opts into unsafe fixes gets DF402's slim base."""
     source = tmp_path / "source" / "fastapi-naive"
-    shutil.copytree(SHARED / "examples" / "fastapi-naive", source)
+    shutil.copytree(EXAMPLES / "fastapi-naive", source)
     (source / ".dfix.toml").write_text("unsafe-fixes = true\n")
     report = check_example(source, tmp_path, podman)
     assert "DF402" in report.applied, report.applied
@@ -186,7 +198,7 @@ TOOL_APPS = [("uv-psycopg-api", "uv"), ("pipenv-mysql-api", "pipenv"), ("poetry-
 @pytest.mark.build
 @pytest.mark.parametrize(("app", "tool"), TOOL_APPS)
 def test_packaging_tool_and_compilers_stay_in_the_builder(app, tool, tmp_path, podman):
-    report = check_example(ROOT / "examples" / app, tmp_path, podman, keep=True)
+    report = check_example(EXAMPLES / app, tmp_path, podman, keep=True)
     try:
         assert "DF403" in report.applied, report.applied
         assert report.original.compilers and "gcc" in report.original.compilers
@@ -228,13 +240,48 @@ def test_cli_table(tmp_path, env):
 
 
 @pytest.mark.build
-def test_broken_build_is_reported_and_cleaned_up(tmp_path, podman):
+def test_original_that_does_not_build_is_an_error_and_cleaned_up(tmp_path, podman):
+    """Nothing to compare with: an error of the input (exit 2), not "the rewrite does not build" (exit 1)."""
     app = tiny_app(tmp_path / "broken", 8093, extra="RUN apt-get update\nRUN exit 3\n")
-    report = verify(app, podman)
-    assert not report.original.builds and not report.rewrite.builds
-    assert "exit" in (report.original.build_error or "").lower()
-    assert not report.ok and report.reasons == ["the rewrite does not build"]
-    assert leftovers(podman, report) == []
+    name = f"dfix-verify-broken-{uuid.uuid4().hex[:8]}"
+    with pytest.raises(verify_mod.OriginalBuildError, match="the original does not build: .*exit status 3") as caught:
+        verify(app, podman, name=name)
+    assert "RUN exit 3" in caught.value.log
+    images = subprocess.run([podman.path, "images", "-a", "--format", "{{.Repository}}"], env=podman.env,
+                            capture_output=True, text=True, check=True).stdout
+    assert name not in images
+
+
+def verify_cli(app: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "dfix", "verify", *args, str(app)], capture_output=True, text=True,
+                          env={**env, "PYTHONPATH": str(ROOT)}, check=False, timeout=300)
+
+
+@pytest.mark.build
+@pytest.mark.parametrize("output_format", ["text", "json"])
+def test_cli_original_whose_run_fails_exits_2(tmp_path, env, output_format):
+    app = tmp_path / "run-fails"
+    app.mkdir()
+    (app / "Dockerfile").write_text("FROM python:3.12-slim\nRUN apt-get update\nRUN false\n")
+    proc = verify_cli(app, env, "--format", output_format)
+    assert proc.returncode == 2, proc.stderr + proc.stdout
+    assert proc.stdout == ""
+    first, *log = proc.stderr.splitlines()
+    assert first.startswith(f"dfix: error: {app / 'Dockerfile'}: the original does not build: "), first
+    assert 'STEP "RUN false"' in first and "rewrite" not in proc.stderr
+    assert any("RUN false" in line for line in log)  # the end of the build log follows the one line
+
+
+@pytest.mark.build
+def test_cli_original_whose_base_image_is_not_available_exits_2(tmp_path, env):
+    app = tmp_path / "no-base"
+    app.mkdir()
+    (app / "Dockerfile").write_text("FROM registry.invalid/dfix/no-such-image:1\nRUN apt-get update\n")
+    proc = verify_cli(app, env)
+    assert proc.returncode == 2, proc.stderr + proc.stdout
+    first = proc.stderr.splitlines()[0]
+    assert first.startswith(f"dfix: error: {app / 'Dockerfile'}: the original does not build: "), first
+    assert "registry.invalid/dfix/no-such-image:1" in first and "rewrite" not in proc.stderr
 
 
 @pytest.mark.build
