@@ -55,6 +55,9 @@ class FileResult:
     withheld: str | None = None  # fixes found but held back by the guard, and why
     # other files of the build context the fixes rewrite: absolute path -> (text before or None, text after)
     side_files: dict[str, tuple[str | None, str]] = field(default_factory=dict)
+    # (1-based line in the input, message): things to tell the user that do not stop the file (a pragma
+    # that is malformed or names no rule)
+    warnings: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -98,6 +101,7 @@ def fix_text(
     if not doc.instructions:
         result.error = "file with no instructions"
         return result
+    result.warnings = list(Pragmas.of(doc).warnings)  # read on the input, so the lines are the user's
     ctx = RuleContext(build_context=context, options=_settings(options))
     try:
         outcome = _fix(doc, rules, ctx, options)
