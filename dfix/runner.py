@@ -360,7 +360,7 @@ def run_stdin(
         if shows == "text":
             data = result.fixed.encode("utf-8")
         else:
-            data = unified_diff(result.original, result.fixed, display).encode("utf-8") if result.fixed != result.original else b""
+            data = unified_diff(result.original, result.fixed, display).encode("utf-8")  # "" when unchanged
             for side, (before, after) in result.side_files.items():
                 data += unified_diff(before, after, _display(side, display)).encode("utf-8")
         sys.stdout.buffer.write(data)

@@ -349,3 +349,19 @@ def test_each_rules_safety_and_hadolint_codes_agree_in_readme_rules_and_explain(
         assert said == safety, code
     # a rule that only reports says so everywhere (DF505 was "unsafe" in `dfix rules`)
     assert table["DF505"][1] == "report"
+
+
+def test_report_rules_never_fix_anything_in_the_fixtures():
+    """A rule whose safety is "report" must only report: over every fixture, with unsafe fixes on."""
+    from dfix.engine import Options, context_for, fix_text
+    from dfix.rules import ALL_RULES, Safety
+
+    report_only = frozenset(r.code for r in ALL_RULES if r.safety is Safety.REPORT)
+    assert report_only  # DF505 at least
+    options = Options(select=report_only, unsafe_fixes=True, use_oracle=False)
+    reported = 0
+    for path in sorted((ROOT / "fixtures").rglob("*Dockerfile")):
+        result = fix_text(path.read_text(), str(path), options, context=context_for(path))
+        assert not result.applied and result.fixed == result.original, path
+        reported += len(result.remaining)
+    assert reported  # the fixtures do hold such findings
