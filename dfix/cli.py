@@ -31,10 +31,39 @@ class FixFormat(str, Enum):
     github = "github"
 
 
-def _split_codes(values: Optional[List[str]]) -> Optional[frozenset[str]]:
+class FailOn(str, Enum):
+    change = "change"
+    finding = "finding"
+
+
+EPILOG = """\b
+Commands (first on the line; `dfix ./rules` reaches a folder called rules):
+  dfix rules            the rule catalogue: code, name, safety, hadolint codes
+  dfix explain CODE     a rule's docs (a dfix or hadolint code, or a name)
+  dfix verify PATH      build the original and the rewrite, run both, compare
+
+\b
+Exit codes:
+  0  fine
+  1  --check: a change would be made;
+     --fail-on finding: a finding is left without a fix
+  2  an error: bad input or config, an unknown rule code, a bad option
+     (2 wins over 1)
+"""
+
+
+def _split_codes(values: Optional[List[str]], option: str) -> Optional[frozenset[str]]:
+    """The codes of a --select/--ignore, each checked: a code that names no rule selects nothing, silently."""
     if not values:
         return None
-    return frozenset(code.strip().upper() for value in values for code in value.split(",") if code.strip())
+    from .pragmas import unknown_code
+
+    given = [code.strip() for value in values for code in value.split(",") if code.strip()]
+    for code in given:
+        why = unknown_code(code.upper())
+        if why is not None:
+            _fail(f"{option} {code}: {why}")
+    return frozenset(code.upper() for code in given)
 
 
 def _version(value: bool) -> None:
@@ -46,12 +75,25 @@ def _version(value: bool) -> None:
 fix_app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
 
 
-@fix_app.command(context_settings={"help_option_names": ["-h", "--help"]})
+@fix_app.command(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EPILOG)
 def fix(
-    paths: List[str] = typer.Argument(None, help="Dockerfiles or directories to search (default: .)."),
+    paths: List[str] = typer.Argument(
+        None, help="Dockerfiles or directories to search (default: .); - reads one Dockerfile from stdin."
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show the diff, write nothing (the default)."),
     write: bool = typer.Option(False, "--write", "-w", help="Apply the fixes (atomic replace, file mode kept)."),
     check: bool = typer.Option(False, "--check", help="Exit 1 when any change would be made."),
+    diff: bool = typer.Option(
+        False, "--diff", help="With -: write the unified diff to stdout instead of the fixed text (paths: as --dry-run)."
+    ),
+    stdin_filename: Optional[str] = typer.Option(
+        None, "--stdin-filename", help="With -: the path stdin stands for (config, per-file-ignores, build context, messages)."
+    ),
+    fail_on: FailOn = typer.Option(
+        FailOn.change, "--fail-on",
+        help="change: exit 1 only when --check finds a change to make; finding: also when any finding is "
+        "left without a fix (a root image, a dev server), in any mode.",
+    ),
     select: Optional[List[str]] = typer.Option(None, "--select", help="Only these codes or prefixes (DF1, DL3015)."),
     ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Skip these codes or prefixes."),
     unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes", help="Also apply fixes marked unsafe."),
@@ -77,14 +119,32 @@ def fix(
     if sum((dry_run, write, check)) > 1:
         typer.echo("dfix: error: choose one of --dry-run, --write, --check", err=True)
         raise typer.Exit(2)
+    if diff and write:
+        _fail("--diff shows the changes and --write makes them: choose one")
     options = Options(
-        select=_split_codes(select),
-        ignore=_split_codes(ignore) or frozenset(),
+        select=_split_codes(select, "--select"),
+        ignore=_split_codes(ignore, "--ignore") or frozenset(),
         unsafe_fixes=unsafe_fixes,
         pin_digest=pin_digest,
         use_oracle=not no_oracle,
     )
     mode = "write" if write else "check" if check else "dry-run"
+    if paths == ["-"] or (stdin_filename is not None and not paths and repos is None):
+        if shard or repos is not None or branch or commit or patch_dir or work_dir:
+            _fail("- reads one Dockerfile from stdin: --repos, --shard and the bulk options do not apply")
+        from .runner import run_stdin
+
+        # stdout holds the fixed text (as with black and ruff), the diff with --diff or --dry-run, or
+        # nothing with --check alone
+        shows = "diff" if diff or dry_run else "nothing" if check else "text"
+        # nothing is written in any case: the report says what would change, as a dry run does
+        code = run_stdin(options, "check" if check else "dry-run", shows, output_format.value, quiet, stdin_filename,
+                         fail_on.value)
+        raise typer.Exit(code)
+    if "-" in (paths or []):
+        _fail("- reads one Dockerfile from stdin: give it alone, without other paths")
+    if stdin_filename is not None:
+        _fail("--stdin-filename names the file read from stdin: use it with -")
     share = _parse_shard(shard)
     units = None
     if repos is not None:
@@ -93,7 +153,8 @@ def fix(
         _fail("--branch, --commit, --patch-dir and --work-dir work on --repos")
     from .runner import cpu_count
 
-    code = run([Path(p) for p in paths or ["."]], options, mode, output_format.value, quiet, jobs or cpu_count(), share, units)
+    code = run([Path(p) for p in paths or ["."]], options, mode, output_format.value, quiet, jobs or cpu_count(), share, units,
+               fail_on.value)
     raise typer.Exit(code)
 
 
@@ -134,13 +195,15 @@ def list_rules(output_format: Format = typer.Option(Format.text, "--format")) ->
     """List the rule catalogue."""
     from .rules import ALL_RULES
 
+    rules = sorted(ALL_RULES, key=lambda rule: rule.code)  # ALL_RULES is in run order, not reading order
     if output_format is Format.json:
-        typer.echo(json.dumps([_rule_json(r) for r in ALL_RULES], indent=2))
+        typer.echo(json.dumps([_rule_json(r) for r in rules], indent=2))
         return
-    width = max(len(r.name) for r in ALL_RULES)
-    for rule in ALL_RULES:
-        refs = ",".join(rule.hadolint) or "-"
-        typer.echo(f"{rule.code}  {rule.name:<{width}}  {rule.safety.value:<9}  {refs:<8}  {rule.title}")
+    rows = [("CODE", "NAME", "SAFETY", "HADOLINT", "TITLE")]
+    rows += [(r.code, r.name, r.safety.value, ",".join(r.hadolint) or "-", r.title) for r in rules]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        typer.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[4])
 
 
 @tools_app.command("explain")

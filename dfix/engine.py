@@ -58,6 +58,9 @@ class FileResult:
     buildkit_missing: bool = False  # the guard wanted BuildKit's parser and it cannot be imported here
     # other files of the build context the fixes rewrite: absolute path -> (text before or None, text after)
     side_files: dict[str, tuple[str | None, str]] = field(default_factory=dict)
+    # (1-based line in the input, message): things to tell the user that do not stop the file (a pragma
+    # that is malformed or names no rule)
+    warnings: list[tuple[int, str]] = field(default_factory=list)
 
     def findings(self) -> list[tuple[Finding, bool]]:
         """Every finding with whether its fix is applied, in report order: by line, then code."""
@@ -106,6 +109,7 @@ def fix_text(
     if not doc.instructions:
         result.error = "file with no instructions"
         return result
+    result.warnings = list(Pragmas.of(doc).warnings)  # read on the input, so the lines are the user's
     ctx = RuleContext(build_context=context, options=_settings(options))
     try:
         outcome = _fix_effective(doc, rules, ctx, options)

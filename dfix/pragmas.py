@@ -12,6 +12,10 @@ the block of comment lines right above its instruction; a hadolint pragma must b
 as hadolint itself reads it, so the two tools agree on what is suppressed. An instruction pragma applies
 to findings reported on that instruction's first line; findings on other lines (DF601's .dockerignore,
 reported on line 1) are reached only by `ignore-file` and global pragmas.
+
+A comment that looks meant for dfix but is not one of the forms above (`# dfix: ignroe`, `# dfix
+ignore=DF101`, codes followed by a reason) suppresses nothing and gets a warning, as does a `# dfix:`
+code that names no rule. hadolint's pragmas are hadolint's too: codes dfix has no rule for are fine there.
 """
 
 from __future__ import annotations
@@ -27,11 +31,36 @@ _CODES = r"[A-Za-z0-9]+(?:[ \t]*,[ \t]*[A-Za-z0-9]+)*"
 _DFIX = re.compile(rf"#[ \t]*dfix:[ \t]*(?:(?P<file>ignore-file)|ignore(?:[ \t]*=[ \t]*(?P<codes>{_CODES}))?)")
 # hadolint's own grammar (Hadolint.Pragma): codes are made of D, L, S, C and digits, nothing may follow
 _HADOLINT = re.compile(r"#[ \t]*hadolint[ \t]+(?P<global>global[ \t]+)?ignore[ \t]*=[ \t]*(?P<codes>[DLSC0-9]+(?:[ \t]*,[ \t]*[DLSC0-9]+)*)")
+# what reads as an attempt at a dfix pragma: `# dfix:` anything, or `# dfix ignore` without the colon
+_MEANT_FOR_DFIX = re.compile(r"#[ \t]*dfix[ \t]*(?::|ignore)", re.IGNORECASE)
+_DFIX_PREFIX = re.compile(rf"#[ \t]*dfix:[ \t]*ignore[ \t]*=[ \t]*{_CODES}")
+_MENTIONS = re.compile(r"dfix|hadolint", re.IGNORECASE)
+_PRAGMA_FORMS = "`# dfix: ignore`, `# dfix: ignore=CODE,...` or `# dfix: ignore-file`"
 
 
 def matches(code: str, hadolint: Iterable[str], patterns: Iterable[str]) -> bool:
     """Whether a rule is named by any of `patterns`: its code, a prefix of it, or one of its hadolint codes."""
     return any(code.startswith(p) or p in hadolint for p in patterns)
+
+
+def unknown_code(pattern: str) -> str | None:
+    """None when `pattern` (upper case) names at least one rule as `matches` reads it; else why not, with
+    the nearest valid code when there is one, e.g. "unknown rule code or prefix (did you mean DF101?)"."""
+    from .rules import ALL_RULES  # lazy: config files are read before any rule is needed
+
+    if any(matches(rule.code, rule.hadolint, (pattern,)) for rule in ALL_RULES):
+        return None
+    by_name = {rule.name.upper(): rule.code for rule in ALL_RULES}
+    if pattern in by_name:
+        return f"a rule name, not a code (did you mean {by_name[pattern]}?)"
+    if re.fullmatch(r"(DL|SC)[0-9]+", pattern):
+        return "no dfix rule covers this hadolint code (`dfix rules` lists the ones that do)"
+    import difflib
+
+    codes = sorted({rule.code for rule in ALL_RULES} | {h for rule in ALL_RULES for h in rule.hadolint})
+    near = difflib.get_close_matches(pattern, codes, n=1, cutoff=0.6)
+    hint = f"did you mean {near[0]}?" if near else "see `dfix rules`"
+    return f"unknown rule code or prefix ({hint})"
 
 
 @dataclass
@@ -46,29 +75,39 @@ class Pragmas:
     whole_file: bool = False
     global_hadolint: frozenset[str] = frozenset()
     by_line: dict[int, _Ignore] = field(default_factory=dict)  # 1-based first line of an instruction
+    # (1-based line, message): pragmas that are malformed or name no rule; they do not stop the file
+    warnings: list[tuple[int, str]] = field(default_factory=list)
 
     @classmethod
     def of(cls, doc: Document) -> "Pragmas":
-        if "dfix:" not in doc.text and "hadolint" not in doc.text:
+        if not _MENTIONS.search(doc.text):
             return _NONE
         text = doc.text
         lines = doc.lines
         found: dict[int, tuple[str, object]] = {}
         whole_file, global_hadolint = False, set()
+        warnings: list[tuple[int, str]] = []
         for index, line in enumerate(lines):
             if line.kind is not LineKind.COMMENT:
                 continue
-            parsed = _parse(text[line.start:line.end].strip(GO_SPACE))
+            comment = text[line.start:line.end].strip(GO_SPACE)
+            parsed = _parse(comment)
             if parsed is None:
+                problem = _malformed(comment)
+                if problem:
+                    warnings.append((index + 1, problem))
                 continue
             kind, value = parsed
+            if kind == "dfix" and value is not None:
+                warnings.extend((index + 1, f"ignore={code}: {why}") for code in sorted(value)
+                                if (why := unknown_code(code)) is not None)
             if kind == "file":
                 whole_file = True
             elif kind == "hadolint-global":
                 global_hadolint.update(value)
             else:
                 found[index] = parsed
-        pragmas = cls(whole_file, frozenset(global_hadolint))
+        pragmas = cls(whole_file, frozenset(global_hadolint), warnings=warnings)
         if found and not whole_file:
             for ins in doc.instructions:
                 ignore = _Ignore()
@@ -97,6 +136,18 @@ class Pragmas:
 
 
 _NONE = Pragmas()
+
+
+def _malformed(comment: str) -> str | None:
+    """Why a comment that is no pragma looks like a broken dfix one, or None when it is just a comment."""
+    if not _MEANT_FOR_DFIX.match(comment):
+        return None
+    if _DFIX_PREFIX.match(comment):
+        return ("malformed pragma, ignored: text after the codes (a pragma is the whole comment; "
+                "put the reason on a comment line of its own above it)")
+    if re.fullmatch(r"#[ \t]*dfix:[ \t]*ignore[ \t]*=[ \t]*", comment):
+        return "malformed pragma, ignored: no codes after `ignore=` (`# dfix: ignore` alone ignores every finding)"
+    return f"malformed pragma, ignored: write {_PRAGMA_FORMS}"
 
 
 def _parse(comment: str) -> tuple[str, object] | None:

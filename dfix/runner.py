@@ -22,7 +22,8 @@ from . import oracle
 from .config import ConfigError, options_for
 from .engine import FileResult, Options, context_for, fix_text, load_rules, read_source
 from .files import InputError, discover, read_bytes, write_atomic
-from .report.output import Summary, make_reporter
+from .report.diff import unified_diff
+from .report.output import Summary, _display, make_reporter
 from .syntax import DockerfileSyntaxError
 
 EXIT_OK, EXIT_CHANGES, EXIT_ERROR = 0, 1, 2
@@ -31,7 +32,9 @@ CHUNK = 16  # files per task sent to a worker: amortizes pickling without starvi
 INLINE_BELOW = 2 * CHUNK  # fewer files than this are not worth starting worker processes for
 GENERATION = 64  # chunks per worker before the workers are replaced (see _ordered)
 
-__all__ = ["EXIT_CHANGES", "EXIT_ERROR", "EXIT_OK", "Summary", "cpu_count", "in_shard", "process_file", "run"]
+__all__ = [
+    "EXIT_CHANGES", "EXIT_ERROR", "EXIT_OK", "Summary", "cpu_count", "exit_code", "in_shard", "process_file", "run", "run_stdin",
+]
 
 
 def process_file(path: Path, options: Options, write: bool, display: str | None = None) -> FileResult:
@@ -269,6 +272,7 @@ def run(
     jobs: int = 1,
     shard: tuple[int, int] | None = None,
     units: list | None = None,
+    fail_on: str = "change",
 ) -> int:
     """Process `paths` (or the given units, e.g. repositories) and report in `output_format`."""
     color = output_format == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
@@ -324,11 +328,67 @@ def run(
             progress.stop()
     reporter.end(summary)
     sys.stdout.flush()
+    return exit_code(summary, mode, fail_on)
+
+
+def exit_code(summary: Summary, mode: str, fail_on: str = "change") -> int:
+    """2 for any error; 1 for a change --check would make or, with fail_on "finding", for any finding left
+    without a fix (in every mode: those are what --write cannot settle); else 0."""
     if summary.errors:
         return EXIT_ERROR
     if mode == "check" and summary.changed:
         return EXIT_CHANGES
+    if fail_on == "finding" and summary.reported:
+        return EXIT_CHANGES
     return EXIT_OK
+
+
+def run_stdin(
+    options: Options, mode: str, shows: str, output_format: str, quiet: bool, filename: str | None, fail_on: str = "change"
+) -> int:
+    """`dfix -`: one Dockerfile from stdin. stdout gets only what `shows` says ("text": the fixed text, byte
+    for byte, the input itself when nothing changes; "diff"; "nothing"), and nothing at all for bad input;
+    the report, in any format, goes to stderr. `filename` (--stdin-filename) stands in for the path: its
+    nearest config, per-file-ignores, its folder as the build context, the name in messages. Other files a
+    fix would write (DF601's .dockerignore) are shown in the diff but never written.
+    """
+    display = "-" if filename is None else filename
+    result = _stdin_result(sys.stdin.buffer.read(), options, display, filename)
+    summary = Summary()
+    summary.add(result)
+    color = output_format == "text" and sys.stderr.isatty() and not os.environ.get("NO_COLOR")
+    reporter = make_reporter(output_format, sys.stderr, mode, quiet, color, False, diffs=False)
+    reporter.start(_rules(options))
+    reporter.file(result, mode)
+    if result.side_files and output_format == "text" and not quiet:
+        for side in result.side_files:
+            print(f"dfix: note: {_display(side, display)} not written: a run on stdin writes only stdout", file=sys.stderr)
+    reporter.end(summary)
+    if result.error is None and shows != "nothing":
+        if shows == "text":
+            data = result.fixed.encode("utf-8")
+        else:
+            data = unified_diff(result.original, result.fixed, display).encode("utf-8")  # "" when unchanged
+            for side, (before, after) in result.side_files.items():
+                data += unified_diff(before, after, _display(side, display)).encode("utf-8")
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    return exit_code(summary, mode, fail_on)
+
+
+def _stdin_result(data: bytes, options: Options, display: str, filename: str | None) -> FileResult:
+    path = Path("-" if filename is None else filename)  # without a name: the config of the current folder
+    try:
+        options = options_for(path, options)
+    except ConfigError as err:
+        return FileResult(_config_display(err.path, path, display), error=err.message)
+    try:
+        text = read_source(data)
+    except DockerfileSyntaxError as err:
+        return FileResult(display, error=str(err))
+    # no name, no build context: the rules that read one (DF201, DF601, the app's code) see none
+    context = context_for(path) if filename is not None and os.path.isdir(path.parent) else None
+    return fix_text(text, display, options, _rules(options), context)
 
 
 class _Stdout:

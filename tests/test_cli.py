@@ -219,3 +219,197 @@ def test_missing_buildkit_parser_is_said_once_per_run(tmp_path):
     assert silent.returncode == 0 and "notice" not in silent.stderr, silent.stderr
     normal = dfix("--jobs", "2", tree)  # where the package imports, nothing is said
     assert normal.returncode == 0 and "notice" not in normal.stderr, normal.stderr
+
+
+# --- unknown rule codes (issue 11, item 3) ---
+
+def test_unknown_codes_on_the_command_line_are_errors_with_a_suggestion(project):
+    typo = dfix("--select", "DF1O1", project)  # letter O for zero: used to check nothing and exit 0
+    assert typo.returncode == 2 and typo.stdout == ""
+    assert typo.stderr == "dfix: error: --select DF1O1: unknown rule code or prefix (did you mean DF101?)\n"
+    nonsense = dfix("--ignore", "DF105,FOO", project)
+    assert nonsense.returncode == 2 and nonsense.stderr.startswith("dfix: error: --ignore FOO: unknown rule code or prefix")
+    # a hadolint code is valid only where a rule cross-references it
+    uncovered = dfix("--ignore", "DL3008", project)
+    assert uncovered.returncode == 2 and "--ignore DL3008: no dfix rule covers this hadolint code" in uncovered.stderr
+    named = dfix("--select", "pip-no-cache-dir", project)
+    assert named.returncode == 2 and "(did you mean DF105?)" in named.stderr
+    for valid in ("DF", "DF1", "df105", "DL3015", "DF401,DF402"):
+        proc = dfix("--select", valid, project)
+        assert proc.returncode == 0 and "dfix: error" not in proc.stderr, (valid, proc.stderr)
+
+
+# --- --fail-on (issue 11, item 8) ---
+
+DEV_SERVER = GOOD + 'CMD ["python", "manage.py", "runserver", "0.0.0.0:8000"]\n'  # DF505: reported, never fixed
+
+
+def test_fail_on_finding_fails_on_what_cannot_be_fixed(tmp_path):
+    (tmp_path / "Dockerfile").write_text(DEV_SERVER)
+    (tmp_path / ".dockerignore").write_text(".git\n.env\n.venv\n")
+    record = json.loads(dfix("--format", "json", tmp_path).stdout)["files"][0]
+    assert record["changed"] is False and "DF505" in {f["code"] for f in record["reported"]}
+    assert dfix("--check", tmp_path).returncode == 0  # the default: only a pending change fails
+    assert dfix("--check", "--fail-on", "change", tmp_path).returncode == 0
+    for mode in ("--check", "--dry-run", "--write"):
+        proc = dfix(mode, "--fail-on", "finding", tmp_path)
+        assert proc.returncode == 1, (mode, proc.stderr)
+    assert (tmp_path / "Dockerfile").read_text() == DEV_SERVER
+
+
+def test_fail_on_finding_passes_a_clean_file_and_errors_still_win(project, tmp_path_factory):
+    good = tmp_path_factory.mktemp("good")
+    (good / "Dockerfile").write_text(GOOD)
+    (good / ".dockerignore").write_text(".git\n.env\n.venv\n")
+    assert dfix("--check", "--fail-on", "finding", good).returncode == 0
+    assert dfix("--check", "--fail-on", "finding", project).returncode == 1  # a change pending
+    (good / "bad.Dockerfile").write_bytes(b"FROM a\nRUN <<EOF\nnever closed\n")
+    (good / "Dockerfile").write_text(DEV_SERVER)
+    assert dfix("--check", "--fail-on", "finding", good).returncode == 2
+    assert dfix("--fail-on", "everything", good).returncode == 2
+
+
+def test_the_strict_pre_commit_hook_fails_on_findings():
+    import yaml
+
+    hooks = {hook["id"]: hook for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    strict = hooks["dfix-strict"]
+    assert strict["entry"].split() == ["dfix", "--check", "--fail-on", "finding"]
+    assert (strict["files"], strict["exclude"]) == (hooks["dfix"]["files"], hooks["dfix"]["exclude"])
+
+
+# --- stdin (issue 11, item 9) ---
+
+def stdin(data: bytes, *args, cwd=None):
+    env = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "dfix", *map(str, args)], input=data, capture_output=True,
+                          cwd=cwd, env=env, check=False)
+
+
+@pytest.mark.parametrize("data", [
+    NAIVE.encode(),
+    NAIVE.replace("\n", "\r\n").encode(),  # CRLF
+    b"\xef\xbb\xbf" + NAIVE.encode(),  # a BOM
+    NAIVE.rstrip("\n").encode(),  # no final newline
+])
+def test_stdin_writes_what_write_would_write_byte_for_byte(tmp_path, data):
+    (tmp_path / ".git").mkdir()
+    target = tmp_path / "Dockerfile"
+    target.write_bytes(data)
+    assert dfix("--write", target).returncode == 0
+    proc = stdin(data, "-", "--stdin-filename", target)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == target.read_bytes() != data
+    assert b"DF105" in proc.stderr and str(target).encode() in proc.stderr  # the report names the file
+    # what is already fixed echoes back unchanged
+    again = stdin(proc.stdout, "-", "--stdin-filename", target)
+    assert again.returncode == 0 and again.stdout == proc.stdout
+
+
+def test_stdin_diff_and_check(tmp_path):
+    folder = tmp_path / "svc"
+    folder.mkdir()
+    (tmp_path / ".git").mkdir()
+    (folder / "Dockerfile").write_text(NAIVE)
+    dry = dfix("--quiet", "Dockerfile", cwd=folder)  # the dry run's diff (alone, with --quiet) of the same file
+    diff = stdin(NAIVE.encode(), "--diff", "-", "--stdin-filename", "Dockerfile", cwd=folder)
+    assert diff.returncode == 0
+    assert diff.stdout.decode() == dry.stdout and "+++ b/.dockerignore" in dry.stdout
+    assert "not written" in diff.stderr.decode()
+    assert not (folder / ".dockerignore").exists()  # a side file is shown, never written from stdin
+    check = stdin(NAIVE.encode(), "--check", "-")
+    assert check.returncode == 1 and check.stdout == b""
+    clean = stdin(GOOD.encode(), "--check", "-")
+    assert clean.returncode == 0 and clean.stdout == b""
+
+
+def test_stdin_filename_brings_its_config_and_pragma_warnings_name_it(tmp_path):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".dfix.toml").write_text('[per-file-ignores]\n"legacy/*" = ["DF105"]\n')
+    text = NAIVE + "# dfix: ignroe\n"
+    legacy = stdin(text.encode(), "-", "--stdin-filename", "legacy/Dockerfile", cwd=tmp_path)
+    other = stdin(text.encode(), "-", "--stdin-filename", "svc/Dockerfile", cwd=tmp_path)
+    assert legacy.returncode == other.returncode == 0
+    assert b"--no-cache-dir" not in legacy.stdout and b"--no-cache-dir" in other.stdout
+    assert b"dfix: warning: legacy/Dockerfile:6: malformed pragma" in legacy.stderr
+
+
+def test_bad_stdin_is_an_error_and_is_not_echoed(tmp_path):
+    for data, reason in [(b"FROM a\nRUN <<EOF\nnever closed\n", "unterminated heredoc"), (b"", "no instructions"),
+                         (b"FROM a\nLABEL x=\"\xe9\"\n", "not UTF-8"), (b"FROM a\x00\n", "binary")]:
+        named = stdin(data, "-", "--stdin-filename", "app/Dockerfile", cwd=tmp_path)
+        assert named.returncode == 2 and named.stdout == b"", reason
+        assert named.stderr.decode().startswith(f"dfix: error: app/Dockerfile: ") and reason in named.stderr.decode()
+        bare = stdin(data, "-")
+        assert bare.returncode == 2 and bare.stdout == b"" and bare.stderr.startswith(b"dfix: error: -: ")
+    (tmp_path / ".dfix.toml").write_text('select = ["DF9"]\n')
+    config = stdin(NAIVE.encode(), "-", "--stdin-filename", "Dockerfile", cwd=tmp_path)
+    assert config.returncode == 2 and config.stdout == b"" and b"dfix: error: .dfix.toml: select: DF9" in config.stderr
+
+
+def test_stdin_goes_alone():
+    assert stdin(b"", "-", "Dockerfile").returncode == 2
+    assert stdin(b"", "--stdin-filename", "x", ".").returncode == 2
+    assert stdin(NAIVE.encode(), "--write", "--diff", "-").returncode == 2
+
+
+# --- a discoverable CLI (issue 11, item 10) ---
+
+def test_help_lists_the_subcommands_and_the_exit_codes():
+    proc = dfix("--help")
+    assert proc.returncode == 0
+    for words in ("dfix rules", "dfix explain CODE", "dfix verify PATH", "Exit codes:", "--fail-on", "--stdin-filename"):
+        assert words in proc.stdout, words
+    codes = proc.stdout.split("Exit codes:", 1)[1]
+    assert [line.split()[0] for line in codes.splitlines() if line.split()[:1] in (["0"], ["1"], ["2"])] == ["0", "1", "2"]
+
+
+def test_rules_listing_is_sorted_with_a_header_and_aligned_columns():
+    from dfix.rules import ALL_RULES
+
+    lines = dfix("rules").stdout.splitlines()
+    assert lines[0].split() == ["CODE", "NAME", "SAFETY", "HADOLINT", "TITLE"]
+    codes = [line.split()[0] for line in lines[1:]]
+    assert codes == sorted(r.code for r in ALL_RULES)
+    starts = [lines[0].index(heading) for heading in ("NAME", "SAFETY", "HADOLINT", "TITLE")]
+    by_code = {r.code: r for r in ALL_RULES}
+    for line, code in zip(lines[1:], codes):
+        rule = by_code[code]
+        cells = (rule.name, rule.safety.value, ",".join(rule.hadolint) or "-", rule.title)
+        assert [line.index(cell, start) for cell, start in zip(cells, starts)] == starts, line
+    assert [r["code"] for r in json.loads(dfix("rules", "--format", "json").stdout)] == codes
+
+
+def test_each_rules_safety_and_hadolint_codes_agree_in_readme_rules_and_explain():
+    import re
+
+    table = {}
+    for line in (ROOT / "README.md").read_text().splitlines():
+        match = re.match(r"\| (DF\d{3}) \| ([^|]+) \| (\w+) \|", line)
+        if match:
+            table[match[1]] = ({c.strip() for c in match[2].split(",")} - {"–"}, match[3])
+    listed = {r["code"]: r for r in json.loads(dfix("rules", "--format", "json").stdout)}
+    assert list(table) == sorted(table) and set(table) == set(listed)  # the README's table, in code order
+    for code, (hadolint, safety) in table.items():
+        explained = dfix("explain", code).stdout
+        said = re.search(r"fix safety: (\w+)", explained)[1]
+        assert (safety, hadolint) == (listed[code]["safety"], set(listed[code]["hadolint"])), code
+        assert said == safety, code
+    # a rule that only reports says so everywhere (DF505 was "unsafe" in `dfix rules`)
+    assert table["DF505"][1] == "report"
+
+
+def test_report_rules_never_fix_anything_in_the_fixtures():
+    """A rule whose safety is "report" must only report: over every fixture, with unsafe fixes on."""
+    from dfix.engine import Options, context_for, fix_text
+    from dfix.rules import ALL_RULES, Safety
+
+    report_only = frozenset(r.code for r in ALL_RULES if r.safety is Safety.REPORT)
+    assert report_only  # DF505 at least
+    options = Options(select=report_only, unsafe_fixes=True, use_oracle=False)
+    reported = 0
+    for path in sorted((ROOT / "fixtures").rglob("*Dockerfile")):
+        result = fix_text(path.read_text(), str(path), options, context=context_for(path))
+        assert not result.applied and result.fixed == result.original, path
+        reported += len(result.remaining)
+    assert reported  # the fixtures do hold such findings

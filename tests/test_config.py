@@ -177,3 +177,29 @@ def test_a_bad_config_is_named_once_across_worker_processes(tmp_path):
         ("bad/.dfix.toml", "'per-file-ignores.x' must be a list of codes, e.g. [\"DF101\", \"DF3\", \"DL3015\"]")
     ]
     assert [r["path"] for r in records if r.get("changed")] == ["good/Dockerfile"]
+
+
+def test_unknown_codes_in_a_config_are_config_errors(tmp_path):
+    tree(tmp_path, {
+        "select/.dfix.toml": 'select = ["DF1", "DF1O1"]\n',  # letter O: used to select DF1 and nothing else
+        "select/Dockerfile": SAMPLE,
+        "ignore/pyproject.toml": '[tool.dfix]\nignore = ["DF4O2"]\n',
+        "ignore/Dockerfile": SAMPLE,
+        "glob/.dfix.toml": '[per-file-ignores]\n"*" = ["DL3008"]\n',  # hadolint's, but no dfix rule covers it
+        "glob/Dockerfile": SAMPLE,
+        "valid/.dfix.toml": 'select = ["DF", "DF4", "dl3015"]\n[per-file-ignores]\n"*" = ["DL3042", "DF101"]\n',
+        "valid/Dockerfile": SAMPLE,
+    })
+    proc = dfix("--write", ".", cwd=tmp_path)
+    assert proc.returncode == 2
+    errors = sorted(line for line in proc.stderr.splitlines() if line.startswith("dfix: error:"))
+    assert errors == [
+        "dfix: error: glob/.dfix.toml: per-file-ignores.*: DL3008: no dfix rule covers this hadolint code"
+        " (`dfix rules` lists the ones that do)",
+        "dfix: error: ignore/pyproject.toml: ignore: DF4O2: unknown rule code or prefix (did you mean DF402?)"
+        " in [tool.dfix]",
+        "dfix: error: select/.dfix.toml: select: DF1O1: unknown rule code or prefix (did you mean DF101?)",
+    ], proc.stderr
+    for bad in ("select", "ignore", "glob"):
+        assert (tmp_path / bad / "Dockerfile").read_text() == SAMPLE, bad
+    assert (tmp_path / "valid" / "Dockerfile").read_text() != SAMPLE

@@ -116,8 +116,9 @@ def test_text_summary_table(tree):
     proc = dfix("--check", ".", cwd=tree)
     assert proc.returncode == 2
     table = proc.stderr.split("dfix: 3 files checked", 1)[1]
+    assert table.startswith(", 2 would change (")  # a check changes nothing: it would
     assert re.search(r"^  DF101\s+2  apt-get install", table, re.M)
-    assert re.search(r"^  files\s+3  2 changed$", table, re.M)
+    assert re.search(r"^  files\s+3  2 would change$", table, re.M)
     assert re.search(r"^  errors\s+1$", table, re.M)
 
 
@@ -247,3 +248,39 @@ def test_pre_commit_hooks_match_what_dfix_discovers():
             for path in (name, f"services/a/{name}"):
                 chosen = bool(files.search(path)) and not exclude.search(path)
                 assert chosen == is_dockerfile_name(name), path
+
+
+def test_summary_counts_agree_in_number(tmp_path):
+    (tmp_path / "Dockerfile").write_text("FROM scratch\nRUN pip install flask\n")  # one DF105 fix
+    (tmp_path / "bad.Dockerfile").write_bytes(b"")
+    one = dfix("--check", "--select", "DF105", "Dockerfile", cwd=tmp_path)
+    assert one.stderr.splitlines()[0] == "dfix: 1 file checked, 1 would change (1 fix)"
+    both = dfix("--select", "DF105", ".", cwd=tmp_path)
+    assert both.stderr.splitlines()[1] == "dfix: 2 files checked, 1 would change (1 fix), 1 error"
+    written = dfix("--write", "--select", "DF105", "Dockerfile", cwd=tmp_path)
+    assert written.stderr.splitlines()[0] == "dfix: 1 file checked, 1 fixed (1 fix)"
+    assert re.search(r"^  files\s+1  1 changed$", written.stderr, re.M)
+    again = dfix("--check", "--select", "DF105", "Dockerfile", cwd=tmp_path)
+    assert again.stderr.splitlines()[0] == "dfix: 1 file checked, 0 would change (0 fixes)"
+
+
+PRAGMA_TYPO = "FROM scratch\n# dfix: ignore=DF105 flask is vendored\nRUN pip install flask\n"
+
+
+def test_pragma_warnings_in_sarif_and_github(tmp_path):
+    import jsonschema
+
+    (tmp_path / "Dockerfile").write_text(PRAGMA_TYPO)
+    proc = dfix("--format", "sarif", "--select", "DF105", "Dockerfile", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    log = json.loads(proc.stdout)
+    jsonschema.Draft4Validator(json.loads(SCHEMA.read_text())).validate(log)
+    (invocation,) = log["runs"][0]["invocations"]
+    assert invocation["executionSuccessful"] is True  # a warning is no failure
+    (note,) = invocation["toolExecutionNotifications"]
+    assert note["level"] == "warning" and note["message"]["text"].startswith("Dockerfile:2: malformed pragma")
+    assert note["locations"][0]["physicalLocation"]["region"] == {"startLine": 2}
+    assert [r["ruleId"] for r in log["runs"][0]["results"]] == ["DF105"]  # the broken pragma suppressed nothing
+    lines = dfix("--format", "github", "--select", "DF105", "Dockerfile", cwd=tmp_path).stdout.splitlines()
+    assert lines[0].startswith("::warning file=Dockerfile,line=2,title=dfix::malformed pragma")
+    assert lines[1].startswith("::warning file=Dockerfile,line=3,title=DF105::")

@@ -127,3 +127,30 @@ def test_findings_off_instruction_lines_need_a_file_wide_pragma(tmp_path):
     text = "# dfix: ignore=DF601\nFROM python:3.12-slim-trixie\nENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1\nUSER 10001\n"
     found, _ = findings(tmp_path, text)
     assert found == {("DF601", 1)}
+
+
+def test_malformed_pragmas_and_unknown_codes_get_a_warning_and_the_file_is_still_processed(tmp_path):
+    text = (
+        "FROM debian:12\n"
+        "# dfix: ignore=DF1 because the vendor needs them\n" + CLEAN_APT.format("a")  # 2: words after the codes
+        + "# dfix: ignroe\n" + CLEAN_APT.format("b")  # 4: a typo
+        + "# dfix ignore=DF101\n" + CLEAN_APT.format("c")  # 6: no colon
+        + "# dfix: ignore=\n" + CLEAN_APT.format("d")  # 8: no codes
+        + "# dfix: ignore=DF1O1,DF105\nRUN pip install flask\n"  # 10: one unknown code, DF105 still ignored
+        + "# hadolint ignore=DL3008\n" + CLEAN_APT.format("e")  # hadolint's rule, not dfix's: no warning
+        + "# built with dfix, see the README\n# DFIX ignore\n"  # 14: a comment that mentions dfix; 15: upper case
+        + "RUN echo done\n"
+    )
+    found, proc = findings(tmp_path, text, "--select", "DF1")
+    assert proc.returncode == 0
+    assert found == {("DF101", line) for line in (3, 5, 7, 9, 13)}  # a broken pragma suppresses nothing
+    warnings = json.loads(proc.stdout)["files"][0]["warnings"]
+    assert [w["line"] for w in warnings] == [2, 4, 6, 8, 10, 15]
+    assert "text after the codes" in warnings[0]["message"]
+    assert warnings[4]["message"] == "ignore=DF1O1: unknown rule code or prefix (did you mean DF101?)"
+    text_proc = dfix("--select", "DF1", "Dockerfile", cwd=tmp_path)
+    lines = [line for line in text_proc.stderr.splitlines() if line.startswith("dfix: warning:")]
+    assert [line.split(":")[2:4] for line in lines] == [[" Dockerfile", str(n)] for n in (2, 4, 6, 8, 10, 15)]
+    assert lines[1].startswith("dfix: warning: Dockerfile:4: malformed pragma, ignored: write `# dfix: ignore`")
+    assert text_proc.returncode == 0 and "DF101" in text_proc.stdout  # processed, and stdout stays the report
+    assert "warning" not in dfix("--quiet", "--select", "DF1", "Dockerfile", cwd=tmp_path).stderr

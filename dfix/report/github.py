@@ -19,6 +19,8 @@ class GithubReporter(Reporter):
             self.error(result.path, result.error)
             return
         path = _prop(result.path)
+        for line, message in result.warnings:
+            self.out.write(f"::warning file={path},line={line},title=dfix::{_data(message)}\n")
         applied = "fixed" if mode == "write" else "fixable: run dfix --write"
         for finding, fixed in result.findings():
             where = f"file={path},line={finding.line}" + (f",col={finding.column}" if finding.column else "")

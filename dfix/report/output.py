@@ -93,16 +93,22 @@ class Reporter:
 
 
 class TextReporter(Reporter):
-    def __init__(self, out: TextIO, mode: str, quiet: bool, color: bool = False, repos: bool = False) -> None:
+    def __init__(
+        self, out: TextIO, mode: str, quiet: bool, color: bool = False, repos: bool = False, diffs: bool = True
+    ) -> None:
         super().__init__(out, mode, quiet)
         self.color = color
         self.repos = repos
+        self.diffs = diffs  # False when the caller prints the diff elsewhere (stdin mode: on stdout)
 
     def file(self, result, mode):
         if result.error:
             self.error(result.path, result.error)
             return
-        if result.changed and mode in ("dry-run", "check") and not (self.quiet and mode == "check"):
+        if not self.quiet:
+            for line, message in result.warnings:
+                print(f"dfix: warning: {result.path}:{line}: {message}", file=sys.stderr)
+        if self.diffs and result.changed and mode in ("dry-run", "check") and not (self.quiet and mode == "check"):
             if result.fixed != result.original:
                 print_diff(unified_diff(result.original, result.fixed, result.path), self.out, self.color)
             for side, (before, after) in result.side_files.items():
@@ -191,6 +197,8 @@ def file_record(result: "FileResult") -> dict:
     ]
     if result.withheld:
         record["withheld"] = result.withheld
+    if result.warnings:
+        record["warnings"] = [{"line": line, "message": message} for line, message in result.warnings]
     if result.changed:
         record["diff"] = unified_diff(result.original, result.fixed, result.path)
     if result.side_files:
@@ -213,13 +221,24 @@ def summary_json(summary: Summary, mode: str) -> dict:
     return out
 
 
+def plural(count: int, noun: str, plural_form: str | None = None) -> str:
+    return f"{count} {noun if count == 1 else plural_form or noun + 's'}"
+
+
+def changed_verb(mode: str) -> str:
+    """What happened to the changed files: a dry run or a check changes nothing, it would."""
+    return "changed" if mode == "write" else "would change"
+
+
 def summary_line(summary: Summary, mode: str) -> str:
-    verb = {"write": "fixed", "check": "would fix", "dry-run": "would fix"}[mode]
-    parts = [f"{summary.files} file{'s' if summary.files != 1 else ''} checked", f"{summary.changed} {verb} ({summary.fixes} fixes)"]
+    parts = [
+        f"{plural(summary.files, 'file')} checked",
+        f"{summary.changed} {'fixed' if mode == 'write' else 'would change'} ({plural(summary.fixes, 'fix', 'fixes')})",
+    ]
     if summary.reported:
         parts.append(f"{summary.reported} reported without a fix")
     if summary.errors:
-        parts.append(f"{len(summary.errors)} error{'s' if len(summary.errors) != 1 else ''}")
+        parts.append(plural(len(summary.errors), "error"))
     return "dfix: " + ", ".join(parts)
 
 
@@ -235,7 +254,7 @@ def summary_table(summary: Summary, mode: str, repos: bool = False) -> str:
         total = sum(summary.repositories.values())
         states = ", ".join(f"{n} {status}" for status, n in sorted(summary.repositories.items()))
         rows.append(("repositories", str(total), states))
-    rows.append(("files", str(summary.files), f"{summary.changed} changed" if summary.changed else ""))
+    rows.append(("files", str(summary.files), f"{summary.changed} {changed_verb(mode)}" if summary.changed else ""))
     for code in sorted(set(summary.fixes_by_code) | set(summary.reported_by_code)):
         title = BY_CODE[code].title if code in BY_CODE else ""
         fixed, reported = summary.fixes_by_code[code], summary.reported_by_code[code]
@@ -247,7 +266,9 @@ def summary_table(summary: Summary, mode: str, repos: bool = False) -> str:
     return "\n".join(lines)
 
 
-def make_reporter(output_format: str, out: TextIO, mode: str, quiet: bool, color: bool, repos: bool) -> Reporter:
+def make_reporter(
+    output_format: str, out: TextIO, mode: str, quiet: bool, color: bool, repos: bool, diffs: bool = True
+) -> Reporter:
     if output_format == "json":
         return JsonReporter(out, mode, quiet)
     if output_format == "sarif":
@@ -258,4 +279,4 @@ def make_reporter(output_format: str, out: TextIO, mode: str, quiet: bool, color
         from .github import GithubReporter
 
         return GithubReporter(out, mode, quiet)
-    return TextReporter(out, mode, quiet, color, repos)
+    return TextReporter(out, mode, quiet, color, repos, diffs)

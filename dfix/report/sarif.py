@@ -69,6 +69,14 @@ class SarifReporter(Reporter):
         if result.error:
             self.error(result.path, result.error)
             return
+        for line, message in result.warnings:  # about dfix's own pragmas, not a rule's finding
+            self.notifications.append({
+                "level": "warning",
+                "message": {"text": f"{result.path}:{line}: {message}"},
+                "locations": [{"physicalLocation": {
+                    "artifactLocation": {"uri": artifact_uri(result.path)}, "region": {"startLine": line},
+                }}],
+            })
         applied = "fixed" if mode == "write" else "fixable: run dfix --write"
         for finding, fixed in result.findings():
             if fixed:

@@ -16,6 +16,7 @@ class Safety(str, Enum):
     SAFE = "safe"  # cannot change what the image does; applied by --write
     MIGRATION = "migration"  # dfix's purpose; applied by --write, guarded by the contract check
     UNSAFE = "unsafe"  # changes the contract knowingly; only with --unsafe-fixes
+    REPORT = "report"  # reported with what to do, never fixed: the change needs a decision dfix cannot make
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ class DevServer(Rule):
     name = "dev-server"
     hadolint = ()
     title = "a development server runs the final image"
-    safety = Safety.UNSAFE
+    safety = Safety.REPORT
     what = "Reports `manage.py runserver` and `flask run` as the final image's command, with the production server command to use."
     why = (
         "Django's and Flask's own servers are single-process development servers: their docs say not to use "
