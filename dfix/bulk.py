@@ -7,7 +7,10 @@ rather than in the user's checkout. The checkout (HEAD, index, working tree) is 
 even for a moment: no branch switch that a crash could leave behind, no stash, no file rewritten under
 an editor. And the fixes see exactly the committed tree — the Dockerfiles and the build context next to
 them — so the commit and the patch are what HEAD plus dfix gives. Whatever a fix writes in the worktree
-(Dockerfiles today, .dockerignore files later) is found with `git status` there and committed by name.
+(Dockerfiles, a .dockerignore DF601 writes) is found with `git status` there and committed by name.
+
+Each repository ends with one status (see RepoOutcome): a file error or a git failure fails it as a
+whole, and a failed or skipped repository delivers none of its fixes.
 """
 
 from __future__ import annotations
@@ -173,7 +176,9 @@ class RepoUnit:
     def __init__(self, spec: str, name: str, plan: Plan, workspace: Workspace, base: Path) -> None:
         self.spec, self.name, self.plan, self.workspace, self.base = spec, name, plan, workspace, base
         self.writes = plan.worktree
-        self.applied: Counter = Counter()
+        self.applied: Counter = Counter()  # the runner's count of fixes by code in files changed without error
+        self.changed = 0  # ... and of those files
+        self.errors: list[str] = []  # ... and "path: reason" of each file that could not be fixed
         self.failure: str | None = None
         self.top: Path | None = None  # the repository's top level: the user's checkout or our clone
         self.scan: Path | None = None  # where Dockerfiles are searched
@@ -264,37 +269,70 @@ class RepoUnit:
     # -- close -----------------------------------------------------------------------------------
 
     def close(self) -> RepoOutcome:
-        outcome = RepoOutcome(self.name, self.spec, "checked")
+        """The repository's one status. A worktree repository with a file error fails as a whole:
+        nothing is committed or patched, so a run after the file is mended starts from a clean slate."""
+        outcome = RepoOutcome(self.name, self.spec, "failed")
         if self.failure:
-            outcome.status, outcome.detail = "error", self.failure
+            outcome.detail, outcome.error = self.failure, True
             return outcome
         if self.worktree is None:
-            outcome.detail = _codes(self.applied)
-            if self.plan.write and self.applied and self.clone is not None:
-                self.keep_clone = True  # the fixes were written there: a temp folder must not take them
-                outcome.location = str(self.clone)
-                outcome.detail += f" in {self.clone}"
+            return self._in_place(outcome)
+        if self.errors:
+            outcome.detail = self._errors() + self._not_applied()
+            outcome.not_applied = "repository failed"
             return outcome
         try:
             self._deliver(outcome)
         except BulkError as err:
-            outcome.status, outcome.detail = "error", str(err)
+            outcome = RepoOutcome(self.name, self.spec, "failed", str(err) + self._not_applied(), error=True)
+            outcome.not_applied = "repository failed"
+        return outcome
+
+    def _errors(self) -> str:
+        more = len(self.errors) - 1
+        return self.errors[0] + (f" (and {more} more error{'s' if more != 1 else ''})" if more else "")
+
+    def _not_applied(self) -> str:
+        total = sum(self.applied.values())
+        return f"; {total} fix{'es' if total != 1 else ''} not applied" if total else ""
+
+    def _in_place(self, outcome: RepoOutcome) -> RepoOutcome:
+        """--check, --dry-run or --write on the checkout itself: each file's fixes stand on their own
+        (written, or pending), so they are counted even when another file of the repository failed."""
+        outcome.files_changed, outcome.fixes = self.changed, sum(self.applied.values())
+        if self.errors:
+            outcome.detail = self._errors()
+        elif self.plan.write:
+            outcome.status = "fixed" if self.changed else "unchanged"
+        else:
+            outcome.status = "pending" if self.changed else "clean"
+        if self.changed and outcome.status != "failed":
+            outcome.detail = _codes(self.applied)
+        if self.plan.write and self.changed and self.clone is not None:
+            self.keep_clone = True  # the fixes were written there: a temp folder must not take them
+            outcome.location = str(self.clone)
+            outcome.detail += f" in {self.clone}" if outcome.status == "fixed" else f"; fixes written in {self.clone}"
         return outcome
 
     def _deliver(self, outcome: RepoOutcome) -> None:
         changed = [p for p in _status_paths(git(_STATUS, self.worktree, "git status")) if p not in self.baseline]
         if not changed:
-            outcome.status, outcome.detail = "unchanged", "nothing to fix"
+            outcome.status = "unchanged"
+            if self.applied:  # e.g. a file the fixes wrote that .gitignore hides: nothing reached git
+                outcome.not_applied = "no change git would commit"
+                outcome.detail = "the fixes changed no file git would commit" + self._not_applied()
             return
         dirty = sorted(set(_status_paths(git([*_STATUS, "--", *changed], self.top, "git status"))))
         if dirty:
-            outcome.status = "skipped"
-            outcome.detail = "uncommitted changes to " + ", ".join(dirty) + " (commit or stash them, then run again)"
+            outcome.status, outcome.not_applied = "skipped", "repository skipped"
+            outcome.detail = (
+                "uncommitted changes to " + ", ".join(dirty) + " (commit or stash them, then run again)" + self._not_applied()
+            )
             return
-        outcome.files = tuple(changed)
         git(["--literal-pathspecs", "add", "--", *changed], self.worktree, "git add")
         message = commit_message(self.applied, changed)
         done = []
+        patch = None
         if self.plan.patch_dir is not None:
             diff = git(list(_DIFF), self.worktree, "git diff")
             patch = self.plan.patch_dir / f"{self.name}.patch"
@@ -307,14 +345,21 @@ class RepoUnit:
         if self.plan.branch:
             git(["commit", "--quiet", "--no-edit", "-F", "-"], self.worktree, "git commit", stdin=message.encode("utf-8"))
             sha = git(["rev-parse", "HEAD"], self.worktree).decode().strip()
-            # the branch is made only now, at a finished commit: a failure above leaves no branch behind
-            git(["branch", "--no-track", self.plan.branch, sha], self.top, "git branch")
+            try:
+                # the branch is made only now, at a finished commit: a failure above leaves no branch behind
+                git(["branch", "--no-track", self.plan.branch, sha], self.top, "git branch")
+            except GitError:
+                if patch is not None:
+                    patch.unlink(missing_ok=True)  # the repository failed: it delivers nothing
+                raise
             outcome.status, outcome.branch, outcome.commit = "committed", self.plan.branch, sha
             done.insert(0, f"branch {self.plan.branch} ({sha[:12]})")
             if self.clone is not None:
                 self.keep_clone = True
                 outcome.location = str(self.clone)
                 done[0] += f" in {self.clone}"
+        outcome.files = tuple(changed)
+        outcome.files_changed, outcome.fixes = self.changed, sum(self.applied.values())
         outcome.detail = f"{', '.join(done)}: {_codes(self.applied)}"
 
     # -- cleanup ---------------------------------------------------------------------------------
