@@ -8,6 +8,8 @@ even for a moment: no branch switch that a crash could leave behind, no stash, n
 an editor. And the fixes see exactly the committed tree — the Dockerfiles and the build context next to
 them — so the commit and the patch are what HEAD plus dfix gives. Whatever a fix writes in the worktree
 (Dockerfiles, a .dockerignore DF601 writes) is found with `git status` there and committed by name.
+A patch is that commit as `git format-patch` writes it; with --patch-dir alone the commit is made only
+for that, and nothing refers to it once the worktree is gone.
 
 Each repository ends with one status (see RepoOutcome): a file error or a git failure fails it as a
 whole, and a failed or skipped repository delivers none of its fixes.
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from . import __version__
 from .files import InputError, discover
 from .report.output import RepoOutcome
 from .runner import in_shard
@@ -35,12 +38,6 @@ _REPOSITORY_VARS = frozenset({
     "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES",
     "GIT_COMMON_DIR", "GIT_NAMESPACE", "GIT_PREFIX", "GIT_QUARANTINE_PATH",
 })
-# user configuration that would change what a patch looks like
-_DIFF = (
-    "-c", "core.quotepath=false", "-c", "diff.noprefix=false", "-c", "diff.mnemonicPrefix=false",
-    "diff", "--cached", "--binary", "--full-index", "--no-color", "--no-ext-diff", "--no-textconv",
-    "--no-renames", "--no-relative", "--src-prefix=a/", "--dst-prefix=b/",
-)
 
 
 class BulkError(Exception):
@@ -64,8 +61,8 @@ class Plan:
         return bool(self.branch or self.patch_dir)
 
 
-def git(args: list[str], cwd: Path, what: str = "git", stdin: bytes | None = None) -> bytes:
-    env = {k: v for k, v in os.environ.items() if k not in _REPOSITORY_VARS}
+def git(args: list[str], cwd: Path, what: str = "git", stdin: bytes | None = None, env: dict | None = None) -> bytes:
+    env = {**{k: v for k, v in os.environ.items() if k not in _REPOSITORY_VARS}, **(env or {})}
     env["GIT_TERMINAL_PROMPT"] = "0"  # a private URL fails instead of waiting for a password
     env["GIT_LFS_SKIP_SMUDGE"] = "1"  # no large-file downloads for a checkout that only needs Dockerfiles
     try:
@@ -331,20 +328,29 @@ class RepoUnit:
             return
         git(["--literal-pathspecs", "add", "--", *changed], self.worktree, "git add")
         message = commit_message(self.applied, changed)
+        # the commit is made in the scratch worktree either way: with --branch it becomes the branch; for
+        # --patch-dir alone it is only the source of `git format-patch`, and once the worktree is removed
+        # nothing refers to it (an unreachable object, which git gc prunes), so no hook runs for it, it is
+        # not signed, and no automatic gc is started in the user's repository on its account
+        scratch = [] if self.plan.branch else [
+            "-c", f"core.hooksPath={os.devnull}", "-c", "commit.gpgSign=false", "-c", "gc.auto=0", "-c", "maintenance.auto=false",
+        ]
+        git([*scratch, "commit", "--quiet", "--no-edit", "-F", "-"], self.worktree, "git commit",
+            stdin=message.encode("utf-8"), env=identity(self.worktree))
+        sha = git(["rev-parse", "HEAD"], self.worktree).decode().strip()
         done = []
         patch = None
         if self.plan.patch_dir is not None:
-            diff = git(list(_DIFF), self.worktree, "git diff")
+            mail = git([*_FORMAT_PATCH, "-1", sha], self.worktree, "git format-patch")
             patch = self.plan.patch_dir / f"{self.name}.patch"
             try:
-                patch.write_bytes(message.encode("utf-8") + b"\n" + diff)
+                patch.write_bytes(mail)
             except OSError as err:
                 raise BulkError(f"cannot write {patch}: {err.strerror or err}") from None
             outcome.status, outcome.patch = "patched", str(patch)
-            done.append(f"patch {patch}")
+            # git am strips a line's CR unless told not to; git apply keeps it either way
+            done.append(f"patch {patch}" + (" (CRLF lines: git am --keep-cr)" if b"\r\n" in mail else ""))
         if self.plan.branch:
-            git(["commit", "--quiet", "--no-edit", "-F", "-"], self.worktree, "git commit", stdin=message.encode("utf-8"))
-            sha = git(["rev-parse", "HEAD"], self.worktree).decode().strip()
             try:
                 # the branch is made only now, at a finished commit: a failure above leaves no branch behind
                 git(["branch", "--no-track", self.plan.branch, sha], self.top, "git branch")
@@ -380,6 +386,34 @@ class RepoUnit:
         if self.clone is not None and self.workspace.temporary and not self.keep_clone:
             shutil.rmtree(self.clone, ignore_errors=True)
         self.workspace.tidy()
+
+
+# a patch in `git format-patch` form (git am and git apply both take it), the same whatever the user's
+# format.* and diff.* configuration says: one patch, no numbering, extra headers, sign-off or cover letter
+_FORMAT_PATCH = (
+    "-c", "core.quotepath=false", "-c", "diff.noprefix=false", "-c", "diff.mnemonicPrefix=false",
+    "format-patch", "--stdout", "--no-numbered", "--subject-prefix=PATCH", "--no-signoff", "--no-cover-letter",
+    "--no-thread", "--no-attach", "--no-add-header", "--no-to", "--no-cc", "--no-from", "--no-base", "--no-notes",
+    f"--signature=dfix {__version__}", "--binary", "--full-index", "--no-color", "--no-ext-diff", "--no-textconv",
+    "--no-renames", "--no-relative", "--src-prefix=a/", "--dst-prefix=b/",
+)
+# who a commit is by when git cannot say for a repository (no user.name/user.email in its config or the
+# environment): documented in the README
+DEFAULT_NAME, DEFAULT_EMAIL = "dfix", "dfix@localhost"
+
+
+def identity(repository: Path) -> dict[str, str]:
+    """The environment a commit in `repository` needs: nothing when git resolves an author and a
+    committer from the configuration and the environment (GIT_AUTHOR_NAME and the like) the way it
+    would for a commit there, else dfix's default for the role it cannot resolve. Auto-detection from
+    the host name is refused (user.useConfigOnly): root@container.(none) is nobody."""
+    env = {}
+    for role in ("AUTHOR", "COMMITTER"):
+        try:
+            git(["-c", "user.useConfigOnly=true", "var", f"GIT_{role}_IDENT"], repository)
+        except GitError:
+            env[f"GIT_{role}_NAME"], env[f"GIT_{role}_EMAIL"] = DEFAULT_NAME, DEFAULT_EMAIL
+    return env
 
 
 _STATUS = ["--literal-pathspecs", "status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignore-submodules=all"]

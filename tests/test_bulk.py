@@ -433,3 +433,102 @@ def test_in_place_runs_say_pending_clean_fixed_or_nothing_to_do(env, tmp_path):
     assert rows["two"][:3] == ["nothing to do", "0", "0"]
     assert (one / "Dockerfile").read_text() != NAIVE
 
+
+# -- patches in `git format-patch` form ------------------------------------------------------------------
+
+
+def visible_state(env, repo: Path) -> dict:
+    """What a user can see of a repository besides its files: refs, reflogs, worktrees, stashes."""
+    logs = repo / ".git" / "logs"
+    return {
+        "refs": git(env, repo, "for-each-ref"), "worktrees": git(env, repo, "worktree", "list", "--porcelain"),
+        "stash": git(env, repo, "stash", "list"), "head": git(env, repo, "rev-parse", "HEAD"),
+        "reflogs": {p.relative_to(logs).as_posix(): p.read_bytes() for p in sorted(logs.rglob("*")) if p.is_file()},
+    }
+
+
+def tree_after_apply(env, tmp_path: Path, source: Path, patch: Path, name: str) -> str:
+    target = tmp_path / "applied" / name
+    git(env, tmp_path, "clone", "-q", str(source), str(target))
+    git(env, target, "apply", "--index", str(patch))
+    return git(env, target, "write-tree").strip()
+
+
+def test_patches_are_mails_git_am_applies_with_the_author_and_subject(env, tmp_path):
+    bare, repo = make_remote(env, tmp_path, "api", {"Dockerfile": NAIVE, "svc/Dockerfile": NAIVE, "README.md": "api\n"})
+    git(env, repo, "config", "user.name", "Ada Lovelace")
+    git(env, repo, "config", "user.email", "ada@example.com")
+    no_env_identity = {k: v for k, v in env.items() if not k.startswith(("GIT_AUTHOR_", "GIT_COMMITTER_"))}
+    _, changed, counts = reference(env, tmp_path, bare)
+    hooks = repo / ".git" / "hooks"
+    for hook, body in (("pre-commit", "exit 1"), ("post-commit", f"touch '{tmp_path / 'hook-ran'}'")):
+        (hooks / hook).write_text(f"#!/bin/sh\n{body}\n")
+        (hooks / hook).chmod(0o755)
+    before = visible_state(env, repo)
+    patches = tmp_path / "patches"
+    proc = dfix(no_env_identity, "--repos", write_list(tmp_path, str(repo)), "--patch-dir", patches)
+    assert proc.returncode == 0, proc.stderr
+    assert not (tmp_path / "hook-ran").exists()  # the commit behind a patch is no commit of the user's
+    assert "dfix: api: patch written: patch " in proc.stderr
+    patch = patches / "api.patch"
+    mail = patch.read_text()
+    lines = mail.splitlines()
+    assert re.fullmatch(r"From [0-9a-f]{40} Mon Sep 17 00:00:00 2001", lines[0]), lines[0]
+    assert lines[1] == "From: Ada Lovelace <ada@example.com>"
+    assert lines[2].startswith("Date: ")
+    title = f"dfix: {sum(counts.values())} fixes in {len(changed)} files"
+    assert lines[3] == f"Subject: [PATCH] {title}"
+    assert "\n---\n" in mail and "\n-- \n" in mail  # the end of the message, the signature line
+
+    # git am and git apply make the same tree of a fresh clone at the same HEAD
+    am = tmp_path / "am"
+    git(env, tmp_path, "clone", "-q", str(bare), str(am))
+    git(env, am, "am", "-q", str(patch))
+    assert git(env, am, "rev-parse", "HEAD^{tree}").strip() == tree_after_apply(env, tmp_path, bare, patch, "api")
+    assert git(env, am, "rev-parse", "HEAD^").strip() == before["head"].strip()
+    assert git(env, am, "diff", "--name-only", "HEAD^", "HEAD").split() == changed
+    assert git(env, am, "log", "-1", "--format=%an <%ae>%n%s").splitlines() == ["Ada Lovelace <ada@example.com>", title]
+    message = git(env, am, "log", "-1", "--format=%b")
+    for code, n in counts.items():
+        assert f"- {code} x{n}" in message
+
+    # the commit made to write the patch left no branch, ref, reflog or worktree behind; what it left
+    # in the object store is unreachable, and git gc takes it
+    assert visible_state(env, repo) == before
+    git(env, repo, "gc", "-q", "--prune=now")
+    assert git(env, repo, "fsck", "--unreachable", "--no-reflogs", "--no-progress") == ""
+
+    # the author as git resolves it: GIT_AUTHOR_* over the repository's config ...
+    proc = dfix(env, "--repos", write_list(tmp_path, str(repo)), "--patch-dir", tmp_path / "p2")
+    assert proc.returncode == 0, proc.stderr
+    assert "\nFrom: Test <test@example.com>\n" in (tmp_path / "p2" / "api.patch").read_text()
+    # ... and with no identity at all, dfix's documented default
+    git(env, repo, "config", "--unset", "user.name")
+    git(env, repo, "config", "--unset", "user.email")
+    proc = dfix(no_env_identity, "--repos", write_list(tmp_path, str(repo)), "--patch-dir", tmp_path / "p3")
+    assert proc.returncode == 0, proc.stderr
+    assert "\nFrom: dfix <dfix@localhost>\n" in (tmp_path / "p3" / "api.patch").read_text()
+
+
+def test_a_patch_of_crlf_files_applies_with_git_am_keep_cr(env, tmp_path):
+    bare, repo = make_remote(env, tmp_path, "win", {"Dockerfile": NAIVE_CRLF_NO_EOL})
+    proc = dfix(env, "--repos", write_list(tmp_path, str(repo)), "--patch-dir", tmp_path / "p", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    (outcome,) = json.loads(proc.stdout)["repositories"]
+    assert "git am --keep-cr" in outcome["detail"]
+    patch = tmp_path / "p" / "win.patch"
+    am = tmp_path / "am"
+    git(env, tmp_path, "clone", "-q", str(bare), str(am))
+    git(env, am, "am", "-q", "--keep-cr", str(patch))
+    assert git(env, am, "rev-parse", "HEAD^{tree}").strip() == tree_after_apply(env, tmp_path, bare, patch, "win")
+    assert b"\r\n" in (am / "Dockerfile").read_bytes()
+
+
+def test_a_commit_where_git_has_no_identity_is_by_dfix(env, tmp_path):
+    _, repo = make_remote(env, tmp_path, "anon", {"Dockerfile": NAIVE})
+    no_identity = {k: v for k, v in env.items() if not k.startswith(("GIT_AUTHOR_", "GIT_COMMITTER_"))}
+    proc = dfix(no_identity, "--repos", write_list(tmp_path, str(repo)), "--branch", "dfix/fixes", "--commit")
+    assert proc.returncode == 0, proc.stderr
+    assert git(env, repo, "log", "-1", "--format=%an <%ae>|%cn <%ce>", "dfix/fixes").strip() == (
+        "dfix <dfix@localhost>|dfix <dfix@localhost>"
+    )
