@@ -318,7 +318,8 @@ BINARY = b"FROM python:3.12\n\x00\n"  # not a Dockerfile dfix can read: an error
 def table_rows(stderr: str) -> dict[str, list[str]]:
     """The repository table of the text summary: name -> [status, files changed, fixes, detail]."""
     lines = stderr.splitlines()
-    start = next(i for i, line in enumerate(lines) if re.match(r"^  repository\s{2,}status\s{2,}files changed\s{2,}fixes\s{2,}detail$", line))
+    header = re.compile(r"^  repository\s{2,}status\s{2,}files changed\s{2,}fixes\s{2,}detail$")
+    start = next(i for i, line in enumerate(lines) if header.match(line))
     rows = {}
     for line in lines[start + 1:]:
         if not line.startswith("  ") or not line.strip():
