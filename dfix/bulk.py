@@ -7,7 +7,12 @@ rather than in the user's checkout. The checkout (HEAD, index, working tree) is 
 even for a moment: no branch switch that a crash could leave behind, no stash, no file rewritten under
 an editor. And the fixes see exactly the committed tree — the Dockerfiles and the build context next to
 them — so the commit and the patch are what HEAD plus dfix gives. Whatever a fix writes in the worktree
-(Dockerfiles today, .dockerignore files later) is found with `git status` there and committed by name.
+(Dockerfiles, a .dockerignore DF601 writes) is found with `git status` there and committed by name.
+A patch is that commit as `git format-patch` writes it; with --patch-dir alone the commit is made only
+for that, and nothing refers to it once the worktree is gone.
+
+Each repository ends with one status (see RepoOutcome): a file error or a git failure fails it as a
+whole, and a failed or skipped repository delivers none of its fixes.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from . import __version__
 from .files import InputError, discover
 from .report.output import RepoOutcome
 from .runner import in_shard
@@ -32,12 +38,6 @@ _REPOSITORY_VARS = frozenset({
     "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES",
     "GIT_COMMON_DIR", "GIT_NAMESPACE", "GIT_PREFIX", "GIT_QUARANTINE_PATH",
 })
-# user configuration that would change what a patch looks like
-_DIFF = (
-    "-c", "core.quotepath=false", "-c", "diff.noprefix=false", "-c", "diff.mnemonicPrefix=false",
-    "diff", "--cached", "--binary", "--full-index", "--no-color", "--no-ext-diff", "--no-textconv",
-    "--no-renames", "--no-relative", "--src-prefix=a/", "--dst-prefix=b/",
-)
 
 
 class BulkError(Exception):
@@ -61,8 +61,8 @@ class Plan:
         return bool(self.branch or self.patch_dir)
 
 
-def git(args: list[str], cwd: Path, what: str = "git", stdin: bytes | None = None) -> bytes:
-    env = {k: v for k, v in os.environ.items() if k not in _REPOSITORY_VARS}
+def git(args: list[str], cwd: Path, what: str = "git", stdin: bytes | None = None, env: dict | None = None) -> bytes:
+    env = {**{k: v for k, v in os.environ.items() if k not in _REPOSITORY_VARS}, **(env or {})}
     env["GIT_TERMINAL_PROMPT"] = "0"  # a private URL fails instead of waiting for a password
     env["GIT_LFS_SKIP_SMUDGE"] = "1"  # no large-file downloads for a checkout that only needs Dockerfiles
     try:
@@ -173,7 +173,9 @@ class RepoUnit:
     def __init__(self, spec: str, name: str, plan: Plan, workspace: Workspace, base: Path) -> None:
         self.spec, self.name, self.plan, self.workspace, self.base = spec, name, plan, workspace, base
         self.writes = plan.worktree
-        self.applied: Counter = Counter()
+        self.applied: Counter = Counter()  # the runner's count of fixes by code in files changed without error
+        self.changed = 0  # ... and of those files
+        self.errors: list[str] = []  # ... and "path: reason" of each file that could not be fixed
         self.failure: str | None = None
         self.top: Path | None = None  # the repository's top level: the user's checkout or our clone
         self.scan: Path | None = None  # where Dockerfiles are searched
@@ -264,57 +266,106 @@ class RepoUnit:
     # -- close -----------------------------------------------------------------------------------
 
     def close(self) -> RepoOutcome:
-        outcome = RepoOutcome(self.name, self.spec, "checked")
+        """The repository's one status. A worktree repository with a file error fails as a whole:
+        nothing is committed or patched, so a run after the file is mended starts from a clean slate."""
+        outcome = RepoOutcome(self.name, self.spec, "failed")
         if self.failure:
-            outcome.status, outcome.detail = "error", self.failure
+            outcome.detail, outcome.error = self.failure, True
             return outcome
         if self.worktree is None:
-            outcome.detail = _codes(self.applied)
-            if self.plan.write and self.applied and self.clone is not None:
-                self.keep_clone = True  # the fixes were written there: a temp folder must not take them
-                outcome.location = str(self.clone)
-                outcome.detail += f" in {self.clone}"
+            return self._in_place(outcome)
+        if self.errors:
+            outcome.detail = self._errors() + self._not_applied()
+            outcome.not_applied = "repository failed"
             return outcome
         try:
             self._deliver(outcome)
         except BulkError as err:
-            outcome.status, outcome.detail = "error", str(err)
+            outcome = RepoOutcome(self.name, self.spec, "failed", str(err) + self._not_applied(), error=True)
+            outcome.not_applied = "repository failed"
+        return outcome
+
+    def _errors(self) -> str:
+        more = len(self.errors) - 1
+        return self.errors[0] + (f" (and {more} more error{'s' if more != 1 else ''})" if more else "")
+
+    def _not_applied(self) -> str:
+        total = sum(self.applied.values())
+        return f"; {total} fix{'es' if total != 1 else ''} not applied" if total else ""
+
+    def _in_place(self, outcome: RepoOutcome) -> RepoOutcome:
+        """--check, --dry-run or --write on the checkout itself: each file's fixes stand on their own
+        (written, or pending), so they are counted even when another file of the repository failed."""
+        outcome.files_changed, outcome.fixes = self.changed, sum(self.applied.values())
+        if self.errors:
+            outcome.detail = self._errors()
+        elif self.plan.write:
+            outcome.status = "fixed" if self.changed else "unchanged"
+        else:
+            outcome.status = "pending" if self.changed else "clean"
+        if self.changed and outcome.status != "failed":
+            outcome.detail = _codes(self.applied)
+        if self.plan.write and self.changed and self.clone is not None:
+            self.keep_clone = True  # the fixes were written there: a temp folder must not take them
+            outcome.location = str(self.clone)
+            outcome.detail += f" in {self.clone}" if outcome.status == "fixed" else f"; fixes written in {self.clone}"
         return outcome
 
     def _deliver(self, outcome: RepoOutcome) -> None:
         changed = [p for p in _status_paths(git(_STATUS, self.worktree, "git status")) if p not in self.baseline]
         if not changed:
-            outcome.status, outcome.detail = "unchanged", "nothing to fix"
+            outcome.status = "unchanged"
+            if self.applied:  # e.g. a file the fixes wrote that .gitignore hides: nothing reached git
+                outcome.not_applied = "no change git would commit"
+                outcome.detail = "the fixes changed no file git would commit" + self._not_applied()
             return
         dirty = sorted(set(_status_paths(git([*_STATUS, "--", *changed], self.top, "git status"))))
         if dirty:
-            outcome.status = "skipped"
-            outcome.detail = "uncommitted changes to " + ", ".join(dirty) + " (commit or stash them, then run again)"
+            outcome.status, outcome.not_applied = "skipped", "repository skipped"
+            outcome.detail = (
+                "uncommitted changes to " + ", ".join(dirty) + " (commit or stash them, then run again)" + self._not_applied()
+            )
             return
-        outcome.files = tuple(changed)
         git(["--literal-pathspecs", "add", "--", *changed], self.worktree, "git add")
         message = commit_message(self.applied, changed)
+        # the commit is made in the scratch worktree either way: with --branch it becomes the branch; for
+        # --patch-dir alone it is only the source of `git format-patch`, and once the worktree is removed
+        # nothing refers to it (an unreachable object, which git gc prunes), so no hook runs for it, it is
+        # not signed, and no automatic gc is started in the user's repository on its account
+        scratch = [] if self.plan.branch else [
+            "-c", f"core.hooksPath={os.devnull}", "-c", "commit.gpgSign=false", "-c", "gc.auto=0", "-c", "maintenance.auto=false",
+        ]
+        git([*scratch, "commit", "--quiet", "--no-edit", "-F", "-"], self.worktree, "git commit",
+            stdin=message.encode("utf-8"), env=identity(self.worktree))
+        sha = git(["rev-parse", "HEAD"], self.worktree).decode().strip()
         done = []
+        patch = None
         if self.plan.patch_dir is not None:
-            diff = git(list(_DIFF), self.worktree, "git diff")
+            mail = git([*_FORMAT_PATCH, "-1", sha], self.worktree, "git format-patch")
             patch = self.plan.patch_dir / f"{self.name}.patch"
             try:
-                patch.write_bytes(message.encode("utf-8") + b"\n" + diff)
+                patch.write_bytes(mail)
             except OSError as err:
                 raise BulkError(f"cannot write {patch}: {err.strerror or err}") from None
             outcome.status, outcome.patch = "patched", str(patch)
-            done.append(f"patch {patch}")
+            # git am strips a line's CR unless told not to; git apply keeps it either way
+            done.append(f"patch {patch}" + (" (CRLF lines: git am --keep-cr)" if b"\r\n" in mail else ""))
         if self.plan.branch:
-            git(["commit", "--quiet", "--no-edit", "-F", "-"], self.worktree, "git commit", stdin=message.encode("utf-8"))
-            sha = git(["rev-parse", "HEAD"], self.worktree).decode().strip()
-            # the branch is made only now, at a finished commit: a failure above leaves no branch behind
-            git(["branch", "--no-track", self.plan.branch, sha], self.top, "git branch")
+            try:
+                # the branch is made only now, at a finished commit: a failure above leaves no branch behind
+                git(["branch", "--no-track", self.plan.branch, sha], self.top, "git branch")
+            except GitError:
+                if patch is not None:
+                    patch.unlink(missing_ok=True)  # the repository failed: it delivers nothing
+                raise
             outcome.status, outcome.branch, outcome.commit = "committed", self.plan.branch, sha
             done.insert(0, f"branch {self.plan.branch} ({sha[:12]})")
             if self.clone is not None:
                 self.keep_clone = True
                 outcome.location = str(self.clone)
                 done[0] += f" in {self.clone}"
+        outcome.files = tuple(changed)
+        outcome.files_changed, outcome.fixes = self.changed, sum(self.applied.values())
         outcome.detail = f"{', '.join(done)}: {_codes(self.applied)}"
 
     # -- cleanup ---------------------------------------------------------------------------------
@@ -335,6 +386,34 @@ class RepoUnit:
         if self.clone is not None and self.workspace.temporary and not self.keep_clone:
             shutil.rmtree(self.clone, ignore_errors=True)
         self.workspace.tidy()
+
+
+# a patch in `git format-patch` form (git am and git apply both take it), the same whatever the user's
+# format.* and diff.* configuration says: one patch, no numbering, extra headers, sign-off or cover letter
+_FORMAT_PATCH = (
+    "-c", "core.quotepath=false", "-c", "diff.noprefix=false", "-c", "diff.mnemonicPrefix=false",
+    "format-patch", "--stdout", "--no-numbered", "--subject-prefix=PATCH", "--no-signoff", "--no-cover-letter",
+    "--no-thread", "--no-attach", "--no-add-header", "--no-to", "--no-cc", "--no-from", "--no-base", "--no-notes",
+    f"--signature=dfix {__version__}", "--binary", "--full-index", "--no-color", "--no-ext-diff", "--no-textconv",
+    "--no-renames", "--no-relative", "--src-prefix=a/", "--dst-prefix=b/",
+)
+# who a commit is by when git cannot say for a repository (no user.name/user.email in its config or the
+# environment): documented in the README
+DEFAULT_NAME, DEFAULT_EMAIL = "dfix", "dfix@localhost"
+
+
+def identity(repository: Path) -> dict[str, str]:
+    """The environment a commit in `repository` needs: nothing when git resolves an author and a
+    committer from the configuration and the environment (GIT_AUTHOR_NAME and the like) the way it
+    would for a commit there, else dfix's default for the role it cannot resolve. Auto-detection from
+    the host name is refused (user.useConfigOnly): root@container.(none) is nobody."""
+    env = {}
+    for role in ("AUTHOR", "COMMITTER"):
+        try:
+            git(["-c", "user.useConfigOnly=true", "var", f"GIT_{role}_IDENT"], repository)
+        except GitError:
+            env[f"GIT_{role}_NAME"], env[f"GIT_{role}_EMAIL"] = DEFAULT_NAME, DEFAULT_EMAIL
+    return env
 
 
 _STATUS = ["--literal-pathspecs", "status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignore-submodules=all"]

@@ -4,7 +4,9 @@ never stops the others; the exit code says what happened.
 Inputs come in units: the paths on the command line are one unit, each repository of `--repos` is one
 (see bulk.py). Files are processed in order, in parallel when --jobs allows, and their results are
 streamed to the reporter as they arrive: only a bounded window of chunks is in flight, so memory does
-not grow with the number of files. A unit is closed (commit, patch) once its last file is back.
+not grow with the number of files. A unit is closed (commit, patch) once its last file is back. The
+results of a repository fixed in a worktree are held until then (memory bounded by one repository):
+whether their fixes were delivered, or the repository was skipped or failed, is known only at its close.
 """
 
 from __future__ import annotations
@@ -113,7 +115,9 @@ class PathsUnit:
     def __init__(self, paths: list[Path], shard: tuple[int, int] | None = None) -> None:
         self.paths = paths
         self.shard = shard
-        self.applied: Counter = Counter()
+        self.applied: Counter = Counter()  # fixes by code in the files that changed without an error
+        self.changed = 0  # files that changed without an error
+        self.errors: list[str] = []  # "path: reason" of each file that could not be fixed
 
     def open(self) -> None:
         pass
@@ -288,6 +292,9 @@ def run(
     opened: list = []
     reported: set[tuple] = set()
     noticed = False
+    # a worktree repository's results wait for its close: only then is it known whether its fixes
+    # were committed or patched, or whether the repository was skipped or failed and they reached nothing
+    held: list[FileResult] = []
     try:
         for item, result in _ordered(_items(units, opened, mode == "write"), options, jobs):
             kind, unit = item[0], item[1]
@@ -302,21 +309,33 @@ def run(
             if kind == "task":
                 if result.error:
                     reported.add((id(unit), result.path, result.error))
-                summary.add(result)
-                if result.changed and not result.error:
+                    unit.errors.append(f"{result.path}: {result.error}")
+                elif result.changed:
+                    unit.changed += 1
                     unit.applied.update(f.code for f in result.applied)
-                reporter.file(result, "write" if unit.writes else mode)
+                if unit.writes:
+                    held.append(result)
+                else:
+                    summary.add(result)
+                    reporter.file(result, mode)
                 if progress:
                     progress.advance_file()
             elif kind == "error":
+                unit.errors.append(f"{item[2]}: {item[3]}")
                 summary.errors.append(f"{item[2]}: {item[3]}")
                 reporter.error(item[2], item[3])
             else:
                 outcome = unit.close()
                 unit.cleanup()
+                not_applied = outcome.not_applied if outcome is not None else None
+                for done in held:
+                    summary.add(done, delivered=not not_applied)
+                    reporter.file(done, "write", not_applied)
+                held.clear()
                 if outcome is not None:
                     summary.repositories[outcome.status] += 1
-                    if outcome.status == "error":
+                    summary.outcomes.append(outcome)
+                    if outcome.error:
                         summary.errors.append(f"{outcome.name}: {outcome.detail}")
                     reporter.repository(outcome)
                 if progress:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -250,7 +251,9 @@ def test_a_symlink_out_of_the_repository_is_not_followed(env, tmp_path):
     assert proc.returncode == 2
     assert "dfix: error: repo/other.Dockerfile: symlink to a file outside the repository" in proc.stderr
     assert outside.read_text() == NAIVE
-    assert git(env, repo, "diff", "--name-only", "main", "b").split() == ["Dockerfile"]
+    # an error in one of its files fails the repository: no branch with only part of its fixes
+    assert "dfix: repo: failed: repo/other.Dockerfile: symlink to a file outside the repository" in proc.stderr
+    assert git(env, repo, "branch", "--list", "b") == ""
 
 
 def test_repos_without_branch_check_in_place(env, tmp_path):
@@ -261,7 +264,9 @@ def test_repos_without_branch_check_in_place(env, tmp_path):
     assert proc.returncode == 1, proc.stderr
     assert "+++ b/one/Dockerfile" in proc.stdout and "+++ b/two/" not in proc.stdout
     assert (one / "Dockerfile").read_text() == NAIVE
-    assert "repositories  2  2 checked" in proc.stderr
+    fixes = json.loads(dfix(env, "--repos", listing, "--format", "json").stdout)["summary"]["fixes"]
+    rows = table_rows(proc.stderr)
+    assert rows["one"][:3] == ["changes pending", "1", str(fixes)] and rows["two"] == ["clean", "0", "0"]
 
 
 def test_write_in_place_keeps_the_clones_that_were_fixed(env, tmp_path):
@@ -303,3 +308,228 @@ def test_repository_shards_are_disjoint_and_cover_the_list(env, tmp_path):
         proc = dfix(env, "--repos", listing, "--shard", f"{index}/3", "--format", "json")
         seen += [r["name"] for r in json.loads(proc.stdout)["repositories"]]
     assert sorted(seen) == names
+
+
+# -- one status per repository, and totals that agree with it -----------------------------------------
+
+BINARY = b"FROM python:3.12\n\x00\n"  # not a Dockerfile dfix can read: an error for that file
+
+
+def table_rows(stderr: str) -> dict[str, list[str]]:
+    """The repository table of the text summary: name -> [status, files changed, fixes, detail]."""
+    lines = stderr.splitlines()
+    header = re.compile(r"^  repository\s{2,}status\s{2,}files changed\s{2,}fixes\s{2,}detail$")
+    start = next(i for i, line in enumerate(lines) if header.match(line))
+    rows = {}
+    for line in lines[start + 1:]:
+        if not line.startswith("  ") or not line.strip():
+            break
+        cells = re.split(r"\s{2,}", line.strip(), maxsplit=4)
+        rows[cells[0]] = cells[1:]
+    return rows
+
+
+def applied_by_code(records: list[dict]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for record in records:
+        for fix in record.get("applied", []):
+            counts[fix["code"]] = counts.get(fix["code"], 0) + 1
+    return counts
+
+
+def test_a_skipped_repository_s_fixes_are_neither_printed_nor_counted_as_fixed(env, tmp_path):
+    _, dirty = make_remote(env, tmp_path, "dirty", {"Dockerfile": NAIVE})
+    bare, clean = make_remote(env, tmp_path, "clean", {"Dockerfile": NAIVE, "svc/Dockerfile": NAIVE})
+    (dirty / "Dockerfile").write_text(NAIVE + "EXPOSE 80\n")
+    _, changed, counts = reference(env, tmp_path, bare)
+    listing = write_list(tmp_path, str(dirty), str(clean))
+    common = ("--repos", listing, "--commit")
+
+    text = dfix(env, *common, "--branch", "dfix/text")
+    assert text.returncode == 0, text.stderr
+    dirty_lines = [line for line in text.stdout.splitlines() if line.startswith("dirty/")]
+    assert any(line.endswith(" [not applied: repository skipped]") for line in dirty_lines), text.stdout
+    assert not any("[fixed]" in line for line in dirty_lines), text.stdout
+    assert sum(line.endswith(" [fixed]") for line in text.stdout.splitlines()) == sum(counts.values())
+    rows = table_rows(text.stderr)
+    assert rows["dirty"][:3] == ["skipped", "0", "0"] and rows["dirty"][3].startswith("uncommitted changes to Dockerfile")
+    assert rows["clean"][:3] == ["committed", "2", str(sum(counts.values()))]
+    for code, n in counts.items():  # the per-code rows count what the commit holds, no more
+        assert re.search(rf"^  {code}\s+{n}  ", text.stderr, re.M), (code, text.stderr)
+
+    proc = dfix(env, *common, "--branch", "dfix/json", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    repos = {r["name"]: r for r in data["repositories"]}
+    assert repos["dirty"]["status"] == "skipped" and repos["dirty"]["fixes"] == 0
+    assert repos["clean"]["status"] == "committed" and sorted(repos["clean"]["files"]) == changed
+    summary = data["summary"]
+    assert summary["fixes"] == sum(counts.values()) == sum(r["fixes"] for r in repos.values())
+    assert summary["changed"] == 2 == sum(r["files_changed"] for r in repos.values())
+    assert summary["fixes_by_code"] == dict(sorted(counts.items()))
+    assert summary["repositories"] == {"committed": 1, "skipped": 1}
+    skipped = [r for r in data["files"] if r["path"].startswith("dirty/")]
+    assert skipped and all(r["not_applied"] == "repository skipped" for r in skipped)
+    assert summary["not_applied"] == len(skipped[0]["applied"])
+
+
+def test_a_repository_with_a_broken_dockerfile_is_failed_and_nothing_else(env, tmp_path):
+    _, broken = make_remote(env, tmp_path, "broken", {"Dockerfile": BINARY})
+    _, mixed = make_remote(env, tmp_path, "mixed", {"Dockerfile": NAIVE, "bad/Dockerfile": BINARY})
+    _, good = make_remote(env, tmp_path, "good", {"Dockerfile": NAIVE})
+    listing = write_list(tmp_path, str(broken), str(mixed), str(good))
+    common = ("--repos", listing, "--commit", "--ignore", "DF601")
+
+    text = dfix(env, *common, "--branch", "dfix/text")
+    assert text.returncode == 2
+    assert "nothing to" not in text.stderr and "unchanged" not in text.stderr, text.stderr
+    errors = [line for line in text.stderr.splitlines() if line.startswith("dfix: error:")]
+    assert errors == ["dfix: error: broken/Dockerfile: binary file (NUL bytes)",
+                      "dfix: error: mixed/bad/Dockerfile: binary file (NUL bytes)"]  # each said once
+    assert "dfix: broken: failed: broken/Dockerfile: binary file (NUL bytes)" in text.stderr
+    rows = table_rows(text.stderr)
+    assert rows["broken"] == ["failed", "0", "0", "broken/Dockerfile: binary file (NUL bytes)"]
+    assert rows["mixed"][:3] == ["failed", "0", "0"] and rows["mixed"][3].startswith("mixed/bad/Dockerfile: binary file")
+    assert rows["good"][0] == "committed"
+    assert all(line.endswith("[not applied: repository failed]") for line in text.stdout.splitlines()
+               if line.startswith("mixed/") and "[" in line)
+    # a failed repository gets no branch: a run after the file is mended starts clean
+    assert git(env, mixed, "branch", "--list", "dfix/text") == ""
+    assert git(env, good, "branch", "--list", "dfix/text").strip()
+
+    proc = dfix(env, *common, "--branch", "dfix/json", "--format", "json")
+    assert proc.returncode == 2
+    data = json.loads(proc.stdout)
+    repos = {r["name"]: r for r in data["repositories"]}
+    assert [repos[n]["status"] for n in ("broken", "mixed", "good")] == ["failed", "failed", "committed"]
+    assert repos["broken"]["detail"] == "broken/Dockerfile: binary file (NUL bytes)"
+    summary = data["summary"]
+    assert summary["errors"] == 2 and summary["repositories"] == {"committed": 1, "failed": 2}
+    good_fixes = applied_by_code([r for r in data["files"] if r["path"].startswith("good/")])
+    assert summary["fixes_by_code"] == dict(sorted(good_fixes.items()))
+    assert summary["fixes"] == repos["good"]["fixes"] == sum(good_fixes.values())
+
+
+def test_in_place_runs_say_pending_clean_fixed_or_nothing_to_do(env, tmp_path):
+    one = make_repo(env, tmp_path / "one", {"Dockerfile": NAIVE, "svc/Dockerfile": NAIVE})
+    two = make_repo(env, tmp_path / "two", {"Dockerfile": GOOD})
+    bad = make_repo(env, tmp_path / "bad", {"Dockerfile": BINARY})
+    listing = write_list(tmp_path, "one", "two", "bad")
+    check = dfix(env, "--repos", listing, "--check", "--ignore", "DF601", "--format", "json")
+    assert check.returncode == 2  # the bad file
+    data = json.loads(check.stdout)
+    repos = {r["name"]: r for r in data["repositories"]}
+    assert {n: r["status"] for n, r in repos.items()} == {"one": "pending", "two": "clean", "bad": "failed"}
+    assert repos["one"]["files_changed"] == 2 == data["summary"]["changed"]
+    assert repos["one"]["fixes"] == data["summary"]["fixes"] > 0
+    text = dfix(env, "--repos", listing, "--dry-run", "--ignore", "DF601")
+    rows = table_rows(text.stderr)
+    assert [rows[n][0] for n in ("one", "two", "bad")] == ["changes pending", "clean", "failed"]
+    assert rows["one"][1:3] == ["2", str(repos["one"]["fixes"])]
+    assert (one / "Dockerfile").read_text() == NAIVE
+    write = dfix(env, "--repos", write_list(tmp_path, "one", "two"), "--write", "--ignore", "DF601")
+    assert write.returncode == 0, write.stderr
+    rows = table_rows(write.stderr)
+    assert rows["one"][:3] == ["fixed", "2", str(repos["one"]["fixes"])]
+    assert rows["two"][:3] == ["nothing to do", "0", "0"]
+    assert (one / "Dockerfile").read_text() != NAIVE
+
+
+# -- patches in `git format-patch` form ------------------------------------------------------------------
+
+
+def visible_state(env, repo: Path) -> dict:
+    """What a user can see of a repository besides its files: refs, reflogs, worktrees, stashes."""
+    logs = repo / ".git" / "logs"
+    return {
+        "refs": git(env, repo, "for-each-ref"), "worktrees": git(env, repo, "worktree", "list", "--porcelain"),
+        "stash": git(env, repo, "stash", "list"), "head": git(env, repo, "rev-parse", "HEAD"),
+        "reflogs": {p.relative_to(logs).as_posix(): p.read_bytes() for p in sorted(logs.rglob("*")) if p.is_file()},
+    }
+
+
+def tree_after_apply(env, tmp_path: Path, source: Path, patch: Path, name: str) -> str:
+    target = tmp_path / "applied" / name
+    git(env, tmp_path, "clone", "-q", str(source), str(target))
+    git(env, target, "apply", "--index", str(patch))
+    return git(env, target, "write-tree").strip()
+
+
+def test_patches_are_mails_git_am_applies_with_the_author_and_subject(env, tmp_path):
+    bare, repo = make_remote(env, tmp_path, "api", {"Dockerfile": NAIVE, "svc/Dockerfile": NAIVE, "README.md": "api\n"})
+    git(env, repo, "config", "user.name", "Ada Lovelace")
+    git(env, repo, "config", "user.email", "ada@example.com")
+    no_env_identity = {k: v for k, v in env.items() if not k.startswith(("GIT_AUTHOR_", "GIT_COMMITTER_"))}
+    _, changed, counts = reference(env, tmp_path, bare)
+    hooks = repo / ".git" / "hooks"
+    for hook, body in (("pre-commit", "exit 1"), ("post-commit", f"touch '{tmp_path / 'hook-ran'}'")):
+        (hooks / hook).write_text(f"#!/bin/sh\n{body}\n")
+        (hooks / hook).chmod(0o755)
+    before = visible_state(env, repo)
+    patches = tmp_path / "patches"
+    proc = dfix(no_env_identity, "--repos", write_list(tmp_path, str(repo)), "--patch-dir", patches)
+    assert proc.returncode == 0, proc.stderr
+    assert not (tmp_path / "hook-ran").exists()  # the commit behind a patch is no commit of the user's
+    assert "dfix: api: patch written: patch " in proc.stderr
+    patch = patches / "api.patch"
+    mail = patch.read_text()
+    lines = mail.splitlines()
+    assert re.fullmatch(r"From [0-9a-f]{40} Mon Sep 17 00:00:00 2001", lines[0]), lines[0]
+    assert lines[1] == "From: Ada Lovelace <ada@example.com>"
+    assert lines[2].startswith("Date: ")
+    title = f"dfix: {sum(counts.values())} fixes in {len(changed)} files"
+    assert lines[3] == f"Subject: [PATCH] {title}"
+    assert "\n---\n" in mail and "\n-- \n" in mail  # the end of the message, the signature line
+
+    # git am and git apply make the same tree of a fresh clone at the same HEAD
+    am = tmp_path / "am"
+    git(env, tmp_path, "clone", "-q", str(bare), str(am))
+    git(env, am, "am", "-q", str(patch))
+    assert git(env, am, "rev-parse", "HEAD^{tree}").strip() == tree_after_apply(env, tmp_path, bare, patch, "api")
+    assert git(env, am, "rev-parse", "HEAD^").strip() == before["head"].strip()
+    assert git(env, am, "diff", "--name-only", "HEAD^", "HEAD").split() == changed
+    assert git(env, am, "log", "-1", "--format=%an <%ae>%n%s").splitlines() == ["Ada Lovelace <ada@example.com>", title]
+    message = git(env, am, "log", "-1", "--format=%b")
+    for code, n in counts.items():
+        assert f"- {code} x{n}" in message
+
+    # the commit made to write the patch left no branch, ref, reflog or worktree behind; what it left
+    # in the object store is unreachable, and git gc takes it
+    assert visible_state(env, repo) == before
+    git(env, repo, "gc", "-q", "--prune=now")
+    assert git(env, repo, "fsck", "--unreachable", "--no-reflogs", "--no-progress") == ""
+
+    # the author as git resolves it: GIT_AUTHOR_* over the repository's config ...
+    proc = dfix(env, "--repos", write_list(tmp_path, str(repo)), "--patch-dir", tmp_path / "p2")
+    assert proc.returncode == 0, proc.stderr
+    assert "\nFrom: Test <test@example.com>\n" in (tmp_path / "p2" / "api.patch").read_text()
+    # ... and with no identity at all, dfix's documented default
+    git(env, repo, "config", "--unset", "user.name")
+    git(env, repo, "config", "--unset", "user.email")
+    proc = dfix(no_env_identity, "--repos", write_list(tmp_path, str(repo)), "--patch-dir", tmp_path / "p3")
+    assert proc.returncode == 0, proc.stderr
+    assert "\nFrom: dfix <dfix@localhost>\n" in (tmp_path / "p3" / "api.patch").read_text()
+
+
+def test_a_patch_of_crlf_files_applies_with_git_am_keep_cr(env, tmp_path):
+    bare, repo = make_remote(env, tmp_path, "win", {"Dockerfile": NAIVE_CRLF_NO_EOL})
+    proc = dfix(env, "--repos", write_list(tmp_path, str(repo)), "--patch-dir", tmp_path / "p", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    (outcome,) = json.loads(proc.stdout)["repositories"]
+    assert "git am --keep-cr" in outcome["detail"]
+    patch = tmp_path / "p" / "win.patch"
+    am = tmp_path / "am"
+    git(env, tmp_path, "clone", "-q", str(bare), str(am))
+    git(env, am, "am", "-q", "--keep-cr", str(patch))
+    assert git(env, am, "rev-parse", "HEAD^{tree}").strip() == tree_after_apply(env, tmp_path, bare, patch, "win")
+    assert b"\r\n" in (am / "Dockerfile").read_bytes()
+
+
+def test_a_commit_where_git_has_no_identity_is_by_dfix(env, tmp_path):
+    _, repo = make_remote(env, tmp_path, "anon", {"Dockerfile": NAIVE})
+    no_identity = {k: v for k, v in env.items() if not k.startswith(("GIT_AUTHOR_", "GIT_COMMITTER_"))}
+    proc = dfix(no_identity, "--repos", write_list(tmp_path, str(repo)), "--branch", "dfix/fixes", "--commit")
+    assert proc.returncode == 0, proc.stderr
+    assert git(env, repo, "log", "-1", "--format=%an <%ae>|%cn <%ce>", "dfix/fixes").strip() == (
+        "dfix <dfix@localhost>|dfix <dfix@localhost>"
+    )

@@ -14,14 +14,14 @@ def _prop(text: str) -> str:
 
 
 class GithubReporter(Reporter):
-    def file(self, result, mode):
+    def file(self, result, mode, not_applied=None):
         if result.error:
             self.error(result.path, result.error)
             return
         path = _prop(result.path)
         for line, message in result.warnings:
             self.out.write(f"::warning file={path},line={line},title=dfix::{_data(message)}\n")
-        applied = "fixed" if mode == "write" else "fixable: run dfix --write"
+        applied = f"not applied: {not_applied}" if not_applied else "fixed" if mode == "write" else "fixable: run dfix --write"
         for finding, fixed in result.findings():
             where = f"file={path},line={finding.line}" + (f",col={finding.column}" if finding.column else "")
             note = f" ({applied})" if fixed else f" (not fixed: {finding.reason})" if finding.reason else ""
@@ -31,7 +31,7 @@ class GithubReporter(Reporter):
         self.out.write(f"::error file={_prop(path)}::{_data(message)}\n")
 
     def repository(self, outcome):
-        if outcome.status == "error":  # no file to point at: the repository is the title
+        if outcome.error:  # no file to point at: the repository is the title
             self.out.write(f"::error title={_prop(outcome.name)}::{_data(outcome.detail)}\n")
-        elif outcome.status == "skipped":
+        elif outcome.status in ("skipped", "failed"):
             self.out.write(f"::warning title=dfix::{_data(outcome.line().removeprefix('dfix: '))}\n")

@@ -29,18 +29,40 @@ class Summary:
     fixes_by_code: Counter = field(default_factory=Counter)
     reported_by_code: Counter = field(default_factory=Counter)
     repositories: Counter = field(default_factory=Counter)  # outcome status -> count
+    outcomes: list["RepoOutcome"] = field(default_factory=list)  # one small record per repository, in order
+    not_applied: int = 0  # fixes found in a repository that was skipped or failed: never delivered
+    not_applied_by_code: Counter = field(default_factory=Counter)
 
-    def add(self, result: "FileResult") -> None:
+    def add(self, result: "FileResult", delivered: bool = True) -> None:
+        """Count a file; `delivered` is False when its repository was skipped or failed, so its fixes
+        were found but reached no commit, patch or file: they are counted apart, not as fixed."""
         self.files += 1
         if result.error:
             self.errors.append(f"{result.path}: {result.error}")
             return
+        self.reported += len(result.remaining)
+        self.reported_by_code.update(f.code for f in result.remaining)
+        if not delivered:
+            self.not_applied += len(result.applied)
+            self.not_applied_by_code.update(f.code for f in result.applied)
+            return
         if result.changed:
             self.changed += 1
         self.fixes += len(result.applied)
-        self.reported += len(result.remaining)
         self.fixes_by_code.update(f.code for f in result.applied)
-        self.reported_by_code.update(f.code for f in result.remaining)
+
+
+# a repository's one status (the JSON value) and how the text output says it
+STATUS_LABELS = {
+    "committed": "committed",  # --branch --commit (a patch may have been written as well)
+    "patched": "patch written",  # --patch-dir
+    "fixed": "fixed",  # --write: the checkout (or clone) fixed in place
+    "unchanged": "nothing to do",  # a writing run that found nothing to fix
+    "pending": "changes pending",  # --check / --dry-run: fixes to make
+    "clean": "clean",  # --check / --dry-run: nothing to fix
+    "skipped": "skipped",  # the detail says why; its fixes were not delivered
+    "failed": "failed",  # the detail holds the error; with a worktree, nothing was delivered
+}
 
 
 @dataclass
@@ -49,13 +71,25 @@ class RepoOutcome:
 
     name: str
     source: str
-    status: str  # checked, unchanged, committed, patched, skipped, error
+    status: str  # one of STATUS_LABELS
     detail: str = ""
     files: tuple[str, ...] = ()  # repository-relative paths dfix changed
     branch: str | None = None
     commit: str | None = None
     patch: str | None = None
     location: str | None = None  # where the branch lives when that is a clone dfix made
+    # what reached the commit, patch or checkout (with --check/--dry-run: what would), counted as the
+    # summary counts it: Dockerfiles changed and fixes applied
+    files_changed: int = 0
+    fixes: int = 0
+    # why this repository's fixes reached nothing ("repository skipped"), when they did not
+    not_applied: str | None = None
+    # a failure of the repository itself (clone, git), not one of its files' errors already reported
+    error: bool = False
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS.get(self.status, self.status)
 
     def as_json(self) -> dict:
         out = {"name": self.name, "source": self.source, "status": self.status}
@@ -64,10 +98,11 @@ class RepoOutcome:
                 out[key] = getattr(self, key)
         if self.files:
             out["files"] = list(self.files)
+        out["files_changed"], out["fixes"] = self.files_changed, self.fixes
         return out
 
     def line(self) -> str:
-        return f"dfix: {self.name}: {self.status}" + (f": {self.detail}" if self.detail else "")
+        return f"dfix: {self.name}: {self.label}" + (f": {self.detail}" if self.detail else "")
 
 
 class Reporter:
@@ -79,14 +114,15 @@ class Reporter:
     def start(self, rules) -> None:
         pass
 
-    def file(self, result: "FileResult", mode: str) -> None:
-        """A processed file; `mode` is "write" for a repository worktree whatever the run's mode."""
+    def file(self, result: "FileResult", mode: str, not_applied: str | None = None) -> None:
+        """A processed file; `mode` is "write" for a repository worktree whatever the run's mode;
+        `not_applied` says why its fixes were not delivered (its repository was skipped or failed)."""
 
     def error(self, path: str, message: str) -> None:
         """An input that could not be processed (bad file, failed clone): one line, never a traceback."""
 
     def repository(self, outcome: RepoOutcome) -> None:
-        """A repository is done: committed, patched, skipped, unchanged, checked, or an error."""
+        """A repository is done, with its one status (see STATUS_LABELS)."""
 
     def end(self, summary: Summary) -> None:
         pass
@@ -101,7 +137,7 @@ class TextReporter(Reporter):
         self.repos = repos
         self.diffs = diffs  # False when the caller prints the diff elsewhere (stdin mode: on stdout)
 
-    def file(self, result, mode):
+    def file(self, result, mode, not_applied=None):
         if result.error:
             self.error(result.path, result.error)
             return
@@ -118,7 +154,7 @@ class TextReporter(Reporter):
         write = self.out.write
         for finding, applied in result.findings():
             if applied:
-                verb = "fixed" if mode == "write" else "fix"
+                verb = f"not applied: {not_applied}" if not_applied else "fixed" if mode == "write" else "fix"
                 write(f"{result.path}:{finding.line}: {finding.code} {finding.message} [{verb}]\n")
                 continue
             note = (
@@ -133,9 +169,9 @@ class TextReporter(Reporter):
         print(f"dfix: error: {path}: {message}", file=sys.stderr)
 
     def repository(self, outcome):
-        if outcome.status == "error":
+        if outcome.error:
             self.error(outcome.name, outcome.detail)
-        elif not self.quiet or outcome.status == "skipped":
+        elif not self.quiet or outcome.status in ("skipped", "failed"):
             print(outcome.line(), file=sys.stderr)
 
     def end(self, summary):
@@ -156,8 +192,11 @@ class JsonReporter(Reporter):
         self.out.write(("," if self.count else "") + "\n    " + text)
         self.count += 1
 
-    def file(self, result, mode):
-        self._emit(file_record(result))
+    def file(self, result, mode, not_applied=None):
+        record = file_record(result)
+        if not_applied and not result.error:
+            record["not_applied"] = not_applied
+        self._emit(record)
 
     def error(self, path, message):
         self._emit({"path": path, "error": message})
@@ -216,6 +255,8 @@ def summary_json(summary: Summary, mode: str) -> dict:
         "reported": summary.reported, "errors": len(summary.errors),
         "fixes_by_code": dict(sorted(summary.fixes_by_code.items())),
     }
+    if summary.not_applied:
+        out["not_applied"] = summary.not_applied
     if summary.repositories:
         out["repositories"] = dict(sorted(summary.repositories.items()))
     return out
@@ -243,27 +284,49 @@ def summary_line(summary: Summary, mode: str) -> str:
 
 
 def summary_table(summary: Summary, mode: str, repos: bool = False) -> str:
-    """The one-line summary, then a plain table: repositories, files, fixes by code, errors."""
+    """The one-line summary; with --repos a table of one row per repository; then a plain table of
+    files, fixes by code and errors. The rows' files and fixes add up to the summary's."""
     from ..rules import BY_CODE
 
     lines = [summary_line(summary, mode)]
-    if not (repos or summary.fixes_by_code or summary.reported_by_code):
+    if not (repos or summary.fixes_by_code or summary.reported_by_code or summary.not_applied_by_code):
         return lines[0]
-    rows: list[tuple[str, str, str]] = []
     if repos:
-        total = sum(summary.repositories.values())
-        states = ", ".join(f"{n} {status}" for status, n in sorted(summary.repositories.items()))
-        rows.append(("repositories", str(total), states))
+        lines += repository_table(summary.outcomes) + [""]
+    rows: list[tuple[str, str, str]] = []
     rows.append(("files", str(summary.files), f"{summary.changed} {changed_verb(mode)}" if summary.changed else ""))
-    for code in sorted(set(summary.fixes_by_code) | set(summary.reported_by_code)):
+    codes = set(summary.fixes_by_code) | set(summary.reported_by_code) | set(summary.not_applied_by_code)
+    for code in sorted(codes):
         title = BY_CODE[code].title if code in BY_CODE else ""
-        fixed, reported = summary.fixes_by_code[code], summary.reported_by_code[code]
-        rows.append((code, str(fixed), title + (f" ({reported} without a fix)" if reported else "")))
+        notes = [f"{n} {what}" for n, what in (
+            (summary.reported_by_code[code], "without a fix"), (summary.not_applied_by_code[code], "not applied"),
+        ) if n]
+        rows.append((code, str(summary.fixes_by_code[code]), title + (f" ({', '.join(notes)})" if notes else "")))
     rows.append(("errors", str(len(summary.errors)), ""))
     width = max(len(r[0]) for r in rows)
     count = max(len(r[1]) for r in rows)
     lines += [f"  {a:<{width}}  {b:>{count}}  {c}".rstrip() for a, b, c in rows]
     return "\n".join(lines)
+
+
+def repository_table(outcomes: list[RepoOutcome]) -> list[str]:
+    """One row per repository, as multi-gitter prints its runs, and a total row."""
+    header = ("repository", "status", "files changed", "fixes", "detail")
+    rows = [(o.name, o.label, str(o.files_changed), str(o.fixes), o.detail) for o in outcomes]
+    states = Counter(o.label for o in outcomes)
+    rows.append((
+        "total", f"{len(outcomes)} repositor{'ies' if len(outcomes) != 1 else 'y'}",
+        str(sum(o.files_changed for o in outcomes)), str(sum(o.fixes for o in outcomes)),
+        ", ".join(f"{n} {label}" for label, n in states.items()),
+    ))
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(4)]
+
+    def line(row: tuple[str, ...]) -> str:
+        name, status, files, fixes, detail = row
+        return (f"  {name:<{widths[0]}}  {status:<{widths[1]}}  {files:>{widths[2]}}  {fixes:>{widths[3]}}  "
+                f"{detail}").rstrip()
+
+    return [line(header)] + [line(row) for row in rows]
 
 
 def make_reporter(

@@ -65,7 +65,7 @@ class SarifReporter(Reporter):
         self.out.write(("," if self.count else "") + "\n" + json.dumps(result))
         self.count += 1
 
-    def file(self, result, mode):
+    def file(self, result, mode, not_applied=None):
         if result.error:
             self.error(result.path, result.error)
             return
@@ -77,7 +77,7 @@ class SarifReporter(Reporter):
                     "artifactLocation": {"uri": artifact_uri(result.path)}, "region": {"startLine": line},
                 }}],
             })
-        applied = "fixed" if mode == "write" else "fixable: run dfix --write"
+        applied = f"not applied: {not_applied}" if not_applied else "fixed" if mode == "write" else "fixable: run dfix --write"
         for finding, fixed in result.findings():
             if fixed:
                 self._result(result.path, finding, applied)
@@ -94,11 +94,11 @@ class SarifReporter(Reporter):
         })
 
     def repository(self, outcome):
-        if outcome.status == "error":
+        if outcome.error:
             self.failed = True
             self.notifications.append({"level": "error", "message": {"text": f"{outcome.name}: {outcome.detail}"}})
-        elif outcome.status in ("skipped", "committed", "patched"):
-            level = "warning" if outcome.status == "skipped" else "note"
+        elif outcome.status in ("skipped", "failed", "committed", "patched", "fixed"):
+            level = "warning" if outcome.status in ("skipped", "failed") else "note"
             self.notifications.append({"level": level, "message": {"text": outcome.line().removeprefix("dfix: ")}})
 
     def end(self, summary):
