@@ -283,4 +283,4 @@ def test_pragma_warnings_in_sarif_and_github(tmp_path):
     assert [r["ruleId"] for r in log["runs"][0]["results"]] == ["DF105"]  # the broken pragma suppressed nothing
     lines = dfix("--format", "github", "--select", "DF105", "Dockerfile", cwd=tmp_path).stdout.splitlines()
     assert lines[0].startswith("::warning file=Dockerfile,line=2,title=dfix::malformed pragma")
-    assert lines[1].startswith("::warning file=Dockerfile,line=3,title=DF105::")
+    assert lines[1].startswith("::warning file=Dockerfile,line=3,col=1,title=DF105::")
