@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -136,7 +136,7 @@ def fix_text(
     result.withheld = outcome.failure
     by_code = {r.code: r for r in rules}
     result.remaining = [
-        replace(f, edits=(), files=(), reason=f"held back: {outcome.failure}")
+        _without_fix(f, f"held back: {outcome.failure}")
         if f.fixable and _allowed(by_code[f.code], options, f) else f
         for f in outcome.first_findings
     ]
@@ -175,7 +175,7 @@ def _settings(options: Options) -> dict:
 
 def _with_rest(remaining: list[Finding], applied: list[Finding], passing: list[str]) -> list[Finding]:
     held = [f for f in applied if f.code not in passing]
-    return remaining + [replace(f, edits=(), files=(), reason="held back by the contract guard") for f in held]
+    return remaining + [_without_fix(f, "held back by the contract guard") for f in held]
 
 
 def _store(result: FileResult, outcome: _Outcome, context: BuildContext | None = None) -> None:
@@ -219,8 +219,17 @@ def _fix(
         # read again each pass: a fix may move the lines a pragma and its instruction are on
         pragmas = Pragmas.of(current)
         findings: list[Finding] = []
-        # each finding as the user will see it: lines of the input, and held back where a fix had no effect
-        reported: dict[int, Finding] = {}
+        # each finding as the user will see it (lines of the input, held back where a fix had no effect),
+        # made only for the findings a pass reports or applies
+        shown: dict[int, Finding] = {}
+
+        def show(finding: Finding, text: str = current.text) -> Finding:
+            if id(finding) not in shown:
+                seen = _in_input(finding, by_code[finding.code], origins, text)
+                reason = withheld.get((seen.code, seen.line)) if withheld else None
+                shown[id(finding)] = seen if reason is None else _without_fix(seen, reason)
+            return shown[id(finding)]
+
         chosen, edits, touched = [], [], set()
         # a later phase's rules run only once the earlier phases have nothing to fix: they plan against
         # the finished layout, and the pass that finds nothing at all has run every rule
@@ -231,14 +240,9 @@ def _fix(
             ]
             findings.extend(found)
             for finding in found:
-                shown = reported[id(finding)] = (
-                    replace(finding, column=1) if by_code[finding.code].about_the_file
-                    else _in_input(finding, origins, current.text)
-                )
-                if withheld and (shown.code, shown.line) in withheld:
-                    reported[id(finding)] = replace(shown, edits=(), files=(), reason=withheld[(shown.code, shown.line)])
-                    continue
                 if not finding.fixable or not _allowed(by_code[finding.code], options, finding):
+                    continue
+                if withheld and not show(finding).fixable:
                     continue
                 if any(e.conflicts_with(x) for e in finding.edits for x in edits):
                     continue
@@ -250,11 +254,11 @@ def _fix(
             if chosen:
                 break
         if first is None:
-            first = list(reported.values())
+            first = [show(f) for f in findings]
         if not chosen:
-            remaining = list(reported.values())
+            remaining = [show(f) for f in findings]
             break
-        chosen_input = [reported[id(f)] for f in chosen]
+        chosen_input = [show(f) for f in chosen]
         try:
             # a pass that only rewrites other files (DF601's .dockerignore) leaves the text as it is: the
             # document, and what it has cached, stays valid
@@ -284,8 +288,10 @@ def _fix(
 _LINE_REFERENCE = re.compile(r"\bline (\d+)\b")
 
 
-def _in_input(finding: Finding, origins: Origins, text: str) -> Finding:
+def _in_input(finding: Finding, rule: Rule, origins: Origins, text: str) -> Finding:
     """The finding as the user sees it: its line (and the lines its message names) in the input file."""
+    if rule.about_the_file:
+        return _copy(finding, column=1)
     line, column = origins.input_line(finding.line, text)
 
     def lines_in_input(message: str | None) -> str | None:
@@ -293,8 +299,20 @@ def _in_input(finding: Finding, origins: Origins, text: str) -> Finding:
             return message
         return _LINE_REFERENCE.sub(lambda m: f"line {origins.input_line(int(m.group(1)), text)[0]}", message)
 
-    return replace(finding, line=line, column=column, message=lines_in_input(finding.message),
-                   reason=lines_in_input(finding.reason))
+    return _copy(finding, line=line, column=column, message=lines_in_input(finding.message),
+                 reason=lines_in_input(finding.reason))
+
+
+def _without_fix(finding: Finding, reason: str) -> Finding:
+    return _copy(finding, edits=(), files=(), reason=reason)
+
+
+def _copy(f: Finding, **changes) -> Finding:
+    """dataclasses.replace, without its per-call field introspection: this runs for every finding."""
+    values = {"code": f.code, "line": f.line, "message": f.message, "edits": f.edits, "reason": f.reason,
+              "files": f.files, "unsafe": f.unsafe, "column": f.column}
+    values.update(changes)
+    return Finding(**values)
 
 
 def _guard_context(doc: Document, context: BuildContext) -> str | None:
