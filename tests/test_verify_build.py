@@ -125,7 +125,9 @@ def check_example(source: Path, tmp_path: Path, podman: Engine, keep: bool = Fal
         assert stats.status == 200, f"{name} answered {stats.status} ({stats.routes})"
         assert stats.running
         assert stats.rebuild_seconds is not None
-    assert report.rewrite.size_mb <= report.original.size_mb
+    # no larger, up to the user DF302 adds: useradd's files and home (~20 kB, measured with podman history
+    # on flask-gunicorn) can show as +0.1 MB where nothing else shrinks (the stand-in's pip keeps no cache)
+    assert report.rewrite.size_mb <= report.original.size_mb + 0.1
     assert report.ok, report.reasons
     if report.changed:
         assert runs_as_non_root(report), f"the rewrite runs as uid {report.rewrite.uid}"
