@@ -53,29 +53,41 @@ def discover(paths: list[Path]) -> Iterator[Path | InputError]:
 
 
 def _walk(top: Path) -> Iterator[Path | InputError]:
-    ignores: list[tuple[str, object]] = []
-    for dirpath, dirnames, filenames in os.walk(top):
-        spec = _gitignore(dirpath)
-        ignores = [(d, s) for d, s in ignores if dirpath == d or dirpath.startswith(d.rstrip(os.sep) + os.sep)]
-        if spec is not None:
-            ignores.append((dirpath, spec))
-        kept = []
-        for name in sorted(dirnames):
-            full = os.path.join(dirpath, name)
-            if name in SKIP_DIRS or _ignored(full, True, ignores):
-                continue
-            kept.append(name)  # a folder named like a Dockerfile (`api.Dockerfile/`) is searched too
-        dirnames[:] = kept
-        for name in sorted(filenames):
-            if not is_dockerfile_name(name):
-                continue
-            full = os.path.join(dirpath, name)
-            if _ignored(full, False, ignores):
-                continue
-            if os.path.islink(full) and not os.path.exists(full):
-                yield InputError(f"{full}: dangling symlink")
-                continue
-            yield Path(full)
+    """Dockerfiles under `top` in the order of their paths as strings (a folder's entries by name, a
+    subfolder's at the place of `name/`), so reports list files by path; streamed, one folder at a time."""
+    yield from _walk_dir(str(top), [])
+
+
+def _walk_dir(dirpath: str, ignores: list) -> Iterator[Path | InputError]:
+    spec = _gitignore(dirpath)
+    if spec is not None:
+        ignores = [*ignores, (dirpath, spec)]
+    try:
+        with os.scandir(dirpath) as listing:
+            # a symlink to a folder is listed as a folder and not followed, as os.walk does
+            entries = [(entry.name, _is_dir(entry), entry.is_symlink()) for entry in listing]
+    except OSError:
+        return  # an unreadable folder is skipped, as os.walk skips it
+    for name, is_dir, is_link in sorted(entries, key=lambda e: e[0] + "/" if e[1] else e[0]):
+        full = os.path.join(dirpath, name)
+        if is_dir:
+            # a folder named like a Dockerfile (`api.Dockerfile/`) is searched too
+            if not is_link and name not in SKIP_DIRS and not _ignored(full, True, ignores):
+                yield from _walk_dir(full, ignores)
+            continue
+        if not is_dockerfile_name(name) or _ignored(full, False, ignores):
+            continue
+        if is_link and not os.path.exists(full):
+            yield InputError(f"{full}: dangling symlink")
+            continue
+        yield Path(full)
+
+
+def _is_dir(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 def _gitignore(directory: str):

@@ -201,3 +201,14 @@ def test_moved_and_copied_lines_trace_back_to_where_the_user_wrote_them():
     again = apply_edits(after, added)
     origins.record(after, again, added)
     assert [origins.input_line(n, again)[0] for n in (1, 2, 3, 4, 5)] == [1, 3, 2, 4, 4]
+
+
+def test_files_are_reported_in_path_order(tmp_path):
+    # os.walk gives a folder's files before its subfolders: a/z.Dockerfile came before a/b/Dockerfile
+    for rel in ("a/z.Dockerfile", "a/b/Dockerfile", "a/b.Dockerfile", "Dockerfile", "a/Dockerfile.dev"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("FROM python:3.12-slim-trixie\nRUN pip install flask\n")
+    for jobs in ("1", "2"):
+        data = json.loads(_dfix("--format", "json", "--jobs", jobs, ".", cwd=tmp_path).stdout)
+        paths = [record["path"] for record in data["files"]]
+        assert len(paths) == 5 and paths == sorted(paths), paths
