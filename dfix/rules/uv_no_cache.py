@@ -5,6 +5,23 @@ from .base import Rule, Safety
 from ._shell import run_scripts
 
 _INSTALLS = (("sync",), ("pip", "install"))
+# what uv already reads as --no-cache: it takes --no-cache-dir as an alias, and refuses the flag twice
+# ("the argument '--no-cache' cannot be used multiple times"), checked with uv 0.13
+_NO_CACHE_WORDS = frozenset({"--no-cache", "--no-cache-dir"})
+# short options of uv that take no value, so a cluster such as `-qn` still holds -n
+_VALUELESS_SHORTS = frozenset("qvU")
+
+
+def _disables_cache(word: str) -> bool:
+    if word in _NO_CACHE_WORDS or word.startswith("--cache-dir"):
+        return True
+    if word.startswith("-") and not word.startswith("--"):
+        for letter in word[1:]:
+            if letter == "n":
+                return True
+            if letter not in _VALUELESS_SHORTS:
+                return False
+    return False
 
 
 class UvNoCache(Rule):
@@ -21,7 +38,9 @@ class UvNoCache(Rule):
     example = ("RUN uv sync --frozen", "RUN uv sync --no-cache --frozen")
     fix_safety = (
         "Safe: the same packages are installed. Not applied under a uv cache mount (the flag would defeat it), "
-        "when UV_NO_CACHE or UV_CACHE_DIR is set, or when the command chooses its own --cache-dir."
+        "when UV_NO_CACHE or UV_CACHE_DIR is set, when the command chooses its own --cache-dir, or when it "
+        "already says --no-cache another way (`--no-cache-dir`, which uv takes as an alias, or `-n` in a "
+        "cluster such as `-qn`): uv refuses the flag given twice."
     )
 
     def check(self, doc, ctx):
@@ -39,7 +58,7 @@ class UvNoCache(Rule):
                         break
                 else:
                     continue
-                if any(v == "--no-cache" or v.startswith("--cache-dir") or v == "-n" for v in values):
+                if any(_disables_cache(v) for v in values):
                     continue
                 if {"UV_NO_CACHE", "UV_CACHE_DIR"} & set(command.assignments):
                     continue
