@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -211,7 +211,7 @@ def _fix(
     by_code = {r.code: r for r in rules}
     applied: list[Finding] = []
     current = doc
-    origins = Origins(doc.text)
+    origins = Origins(doc)
     first: list[Finding] | None = None
     files: dict[str, str] = {}
     phases = sorted({rule.phase for rule in rules})
@@ -223,9 +223,9 @@ def _fix(
         # made only for the findings a pass reports or applies
         shown: dict[int, Finding] = {}
 
-        def show(finding: Finding, text: str = current.text) -> Finding:
+        def show(finding: Finding, seen_in: Document = current) -> Finding:
             if id(finding) not in shown:
-                seen = _in_input(finding, by_code[finding.code], origins, text)
+                seen = _in_input(finding, by_code[finding.code], origins, seen_in)
                 reason = withheld.get((seen.code, seen.line)) if withheld else None
                 shown[id(finding)] = seen if reason is None else _without_fix(seen, reason)
             return shown[id(finding)]
@@ -263,9 +263,9 @@ def _fix(
             # a pass that only rewrites other files (DF601's .dockerignore) leaves the text as it is: the
             # document, and what it has cached, stays valid
             if edits:
-                before = current.text
-                current = tokenize(apply_edits(before, edits))
-                origins.record(before, current.text, edits)
+                before = current
+                current = tokenize(apply_edits(before.text, edits))
+                origins.record(before, current, edits)
         except (DockerfileSyntaxError, EditConflict) as err:
             # name the pass's findings too, so fix_text can retry each rule alone
             return _Outcome(doc, applied + chosen_input, [], first, f"a fix produced text that does not tokenize ({err})")
@@ -282,37 +282,33 @@ def _fix(
     failure = guard(doc, current, changes, options.use_oracle)
     if failure is None and files and ctx.build_context is not None:
         failure = _guard_context(current, ctx.build_context)
+    # the guard read the rewrite, which the user does not get to see: its lines are named in theirs
+    failure = _lines_in_input(failure, origins, current)
     return _Outcome(current, applied, remaining, first or [], failure, files)
 
 
 _LINE_REFERENCE = re.compile(r"\bline (\d+)\b")
 
 
-def _in_input(finding: Finding, rule: Rule, origins: Origins, text: str) -> Finding:
+def _in_input(finding: Finding, rule: Rule, origins: Origins, seen_in: Document) -> Finding:
     """The finding as the user sees it: its line (and the lines its message names) in the input file."""
     if rule.about_the_file:
-        return _copy(finding, column=1)
-    line, column = origins.input_line(finding.line, text)
+        return replace(finding, column=1)
+    line, column = origins.input_line(finding.line, seen_in)
+    return replace(finding, line=line, column=column, message=_lines_in_input(finding.message, origins, seen_in),
+                 reason=_lines_in_input(finding.reason, origins, seen_in))
 
-    def lines_in_input(message: str | None) -> str | None:
-        if not message or "line " not in message:
-            return message
-        return _LINE_REFERENCE.sub(lambda m: f"line {origins.input_line(int(m.group(1)), text)[0]}", message)
 
-    return _copy(finding, line=line, column=column, message=lines_in_input(finding.message),
-                 reason=lines_in_input(finding.reason))
+def _lines_in_input(message: str | None, origins: Origins, seen_in: Document) -> str | None:
+    """A message about `seen_in` (a pass's text the user never sees) with each "line N" it names mapped to
+    the user's file."""
+    if not message or "line " not in message:
+        return message
+    return _LINE_REFERENCE.sub(lambda m: f"line {origins.input_line(int(m.group(1)), seen_in)[0]}", message)
 
 
 def _without_fix(finding: Finding, reason: str) -> Finding:
-    return _copy(finding, edits=(), files=(), reason=reason)
-
-
-def _copy(f: Finding, **changes) -> Finding:
-    """dataclasses.replace, without its per-call field introspection: this runs for every finding."""
-    values = {"code": f.code, "line": f.line, "message": f.message, "edits": f.edits, "reason": f.reason,
-              "files": f.files, "unsafe": f.unsafe, "column": f.column}
-    values.update(changes)
-    return Finding(**values)
+    return replace(finding, edits=(), files=(), reason=reason)
 
 
 def _guard_context(doc: Document, context: BuildContext) -> str | None:

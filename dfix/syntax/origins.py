@@ -11,9 +11,9 @@ about the instruction where the user wrote it. A line with no such source (a new
 
 from __future__ import annotations
 
-import bisect
 from typing import Sequence
 
+from .document import Document
 from .edits import Edit
 
 
@@ -95,51 +95,25 @@ def _derived_from(text: str, line: str, near: int) -> int | None:
 
 
 class Origins:
-    """Maps lines of the text after any number of passes to lines of the input."""
+    """Maps lines of the document after any number of passes to lines of the input document."""
 
-    def __init__(self, text: str) -> None:
-        self.input = text
+    def __init__(self, doc: Document) -> None:
+        self.input = doc
         self.passes: list[_Pass] = []
-        self._input_lines = _line_starts(text)
 
-    def record(self, before: str, after: str, edits: Sequence[Edit]) -> None:
+    def record(self, before: Document, after: Document, edits: Sequence[Edit]) -> None:
         if edits:
-            self.passes.append(_Pass(before, after, edits))
+            self.passes.append(_Pass(before.text, after.text, edits))
 
-    def input_offset(self, offset: int) -> int:
-        for step in reversed(self.passes):
-            offset = step.back(offset)
-        return offset
-
-    def input_line(self, line: int, current: str) -> tuple[int, int]:
-        """The (line, column), both 1-based, in the input of 1-based ``line`` of ``current``: the first
-        non-blank character of that line, so the column is where the instruction starts."""
-        if not self.passes:
-            text, offset = current, _offset_of_line(current, line)
-        else:
-            text, offset = self.input, self.input_offset(_offset_of_line(current, line))
-        starts = self._input_lines if text is self.input else _line_starts(text)
-        index = bisect.bisect_right(starts, min(offset, max(len(text) - 1, 0))) - 1
-        end = text.find("\n", starts[index])
-        body = text[starts[index]:end if end >= 0 else len(text)]
-        return index + 1, len(body) - len(body.lstrip(" \t\ufeff")) + 1 if body.strip() else 1
-
-
-def _line_starts(text: str) -> list[int]:
-    starts = [0]
-    at = text.find("\n")
-    while at >= 0:
-        if at + 1 < len(text):
-            starts.append(at + 1)
-        at = text.find("\n", at + 1)
-    return starts
-
-
-def _offset_of_line(text: str, line: int) -> int:
-    at = 0
-    for _ in range(max(line, 1) - 1):
-        nxt = text.find("\n", at)
-        if nxt < 0:
-            return at
-        at = nxt + 1
-    return at
+    def input_line(self, line: int, current: Document) -> tuple[int, int]:
+        """The (line, column), both 1-based, in the input of 1-based ``line`` of ``current``; the column is
+        that line's first non-blank character, where the instruction starts."""
+        offset = current.lines[min(max(line, 1), len(current.lines)) - 1].start
+        doc = current
+        if self.passes:
+            for step in reversed(self.passes):
+                offset = step.back(offset)
+            doc = self.input
+        index = doc.line_index_at(offset)
+        body = doc.text[doc.lines[index].start:doc.lines[index].end]
+        return index + 1, len(body) - len(body.lstrip(" \t")) + 1 if body.strip() else 1
