@@ -153,3 +153,29 @@ def test_dockerignore_lists_python_files_as_glob_does(tmp_path):
     assert _python_files_in(str(tmp_path)) == list(tmp_path.glob("*.py"))
     assert _python_files_in(str(tmp_path / "missing")) == []
     assert _python_files_in(str(tmp_path / "a.py")) == []
+
+
+class HidesWhatItCopies(Rule):
+    """Wrong on purpose: adds two comment lines on top and a .dockerignore that hides a file a COPY names."""
+
+    code = "DF904"
+    name = "hides-what-it-copies"
+    title = what = why = fix_safety = "test"
+    example = ("", "")
+
+    def check(self, doc, ctx):
+        from dfix.rules.base import FileChange
+
+        if not doc.text.startswith("# added"):
+            yield self.finding(1, "hide", [Edit.insert(0, "# added\n# added\n")], files=[FileChange(".dockerignore", "app.py\n")])
+
+
+def test_a_guard_message_names_the_line_of_the_users_file(tmp_path):
+    from dfix.context import BuildContext
+
+    (tmp_path / "app.py").write_text("print(1)\n")
+    text = "FROM python:3.12-slim\nCOPY app.py /app/\nCMD [\"python\", \"/app/app.py\"]\n"
+    result = fix_text(text, rules=[HidesWhatItCopies()], context=BuildContext(tmp_path))
+    assert result.fixed == text and not result.side_files
+    # the rewrite has the COPY on line 4; the user's file on line 2
+    assert result.withheld == ".dockerignore would hide app.py, which line 2 copies"
