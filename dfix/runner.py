@@ -25,7 +25,7 @@ from .config import ConfigError, options_for
 from .engine import FileResult, Options, context_for, fix_text, load_rules, read_source
 from .files import InputError, discover, read_bytes, write_atomic
 from .report.diff import unified_diff
-from .report.output import Summary, _display, make_reporter
+from .report.output import Summary, make_reporter, side_display
 from .syntax import DockerfileSyntaxError
 
 EXIT_OK, EXIT_CHANGES, EXIT_ERROR = 0, 1, 2
@@ -46,19 +46,7 @@ def process_file(path: Path, options: Options, write: bool, display: str | None 
     Dockerfile's: the file to correct is the config (run() reports it once however many it governs).
     """
     display = str(path) if display is None else display
-    try:
-        options = options_for(path, options)
-    except ConfigError as err:
-        return FileResult(_config_display(err.path, path, display), error=err.message)
-    try:
-        text = read_source(read_bytes(path))
-    except InputError as err:
-        return FileResult(display, error=str(err).removeprefix(f"{path}: "))
-    except DockerfileSyntaxError as err:
-        return FileResult(display, error=str(err))
-    result = fix_text(text, display, options, _rules(options), context_for(path))
-    # asked where the guard runs (a worker when --jobs > 1): the parent need not load the Go runtime to know
-    result.buildkit_missing = options.use_oracle and not oracle.available()
+    result = _fix_input(path, display, options, lambda: read_bytes(path))
     if write and result.changed:
         try:
             if result.fixed != result.original:
@@ -372,7 +360,13 @@ def run_stdin(
     fix would write (DF601's .dockerignore) are shown in the diff but never written.
     """
     display = "-" if filename is None else filename
-    result = _stdin_result(sys.stdin.buffer.read(), options, display, filename)
+    data = sys.stdin.buffer.read()
+    # without a name, the config of the current folder and no build context: the rules that read one
+    # (DF201, DF601, the app's code) see none
+    path = Path(display)
+    result = _fix_input(path, display, options, lambda: data, filename is not None and os.path.isdir(path.parent))
+    if result.buildkit_missing:
+        print(BUILDKIT_MISSING, file=sys.stderr, flush=True)
     summary = Summary()
     summary.add(result)
     color = output_format == "text" and sys.stderr.isatty() and not os.environ.get("NO_COLOR")
@@ -381,7 +375,7 @@ def run_stdin(
     reporter.file(result, mode)
     if result.side_files and output_format == "text" and not quiet:
         for side in result.side_files:
-            print(f"dfix: note: {_display(side, display)} not written: a run on stdin writes only stdout", file=sys.stderr)
+            print(f"dfix: note: {side_display(side, display)} not written: a run on stdin writes only stdout", file=sys.stderr)
     reporter.end(summary)
     if result.error is None and shows != "nothing":
         if shows == "text":
@@ -389,25 +383,29 @@ def run_stdin(
         else:
             data = unified_diff(result.original, result.fixed, display).encode("utf-8")  # "" when unchanged
             for side, (before, after) in result.side_files.items():
-                data += unified_diff(before, after, _display(side, display)).encode("utf-8")
+                data += unified_diff(before, after, side_display(side, display)).encode("utf-8")
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
     return exit_code(summary, mode, fail_on)
 
 
-def _stdin_result(data: bytes, options: Options, display: str, filename: str | None) -> FileResult:
-    path = Path("-" if filename is None else filename)  # without a name: the config of the current folder
+def _fix_input(path: Path, display: str, options: Options, read, with_context: bool = True) -> FileResult:
+    """The bytes `read()` gives, fixed as the Dockerfile at `path` (its nearest config, its folder as the
+    build context unless `with_context` is False) and named `display` in messages."""
     try:
         options = options_for(path, options)
     except ConfigError as err:
         return FileResult(_config_display(err.path, path, display), error=err.message)
     try:
-        text = read_source(data)
+        text = read_source(read())
+    except InputError as err:
+        return FileResult(display, error=str(err).removeprefix(f"{path}: "))
     except DockerfileSyntaxError as err:
         return FileResult(display, error=str(err))
-    # no name, no build context: the rules that read one (DF201, DF601, the app's code) see none
-    context = context_for(path) if filename is not None and os.path.isdir(path.parent) else None
-    return fix_text(text, display, options, _rules(options), context)
+    result = fix_text(text, display, options, _rules(options), context_for(path) if with_context else None)
+    # asked where the guard runs (a worker when --jobs > 1): the parent need not load the Go runtime to know
+    result.buildkit_missing = options.use_oracle and not oracle.available()
+    return result
 
 
 class _Stdout:

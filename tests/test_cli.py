@@ -219,6 +219,9 @@ def test_missing_buildkit_parser_is_said_once_per_run(tmp_path):
     assert silent.returncode == 0 and "notice" not in silent.stderr, silent.stderr
     normal = dfix("--jobs", "2", tree)  # where the package imports, nothing is said
     assert normal.returncode == 0 and "notice" not in normal.stderr, normal.stderr
+    piped = subprocess.run([sys.executable, "-m", "dfix", "-"], input=NAIVE, capture_output=True, text=True, env=env,
+                           check=False)  # an editor's run on stdin is told too
+    assert piped.returncode == 0 and piped.stderr.splitlines().count(BUILDKIT_NOTICE) == 1, piped.stderr
 
 
 # --- unknown rule codes (issue 11, item 3) ---

@@ -148,7 +148,7 @@ class TextReporter(Reporter):
             if result.fixed != result.original:
                 print_diff(unified_diff(result.original, result.fixed, result.path), self.out, self.color)
             for side, (before, after) in result.side_files.items():
-                print_diff(unified_diff(before, after, _display(side, result.path)), self.out, self.color)
+                print_diff(unified_diff(before, after, side_display(side, result.path)), self.out, self.color)
         if self.quiet:
             return
         write = self.out.write
@@ -212,7 +212,7 @@ class JsonReporter(Reporter):
         self.out.write(f',\n  "summary": {data}\n}}\n')
 
 
-def _display(side: str, dockerfile: str) -> str:
+def side_display(side: str, dockerfile: str) -> str:
     """A side file's path written the way its Dockerfile's path was (relative stays relative)."""
     folder = os.path.dirname(dockerfile)
     base = os.path.abspath(folder or ".")
@@ -242,8 +242,8 @@ def file_record(result: "FileResult") -> dict:
         record["diff"] = unified_diff(result.original, result.fixed, result.path)
     if result.side_files:
         record["files"] = [
-            {"path": _display(side, result.path), "created": before is None,
-             "diff": unified_diff(before, after, _display(side, result.path))}
+            {"path": side_display(side, result.path), "created": before is None,
+             "diff": unified_diff(before, after, side_display(side, result.path))}
             for side, (before, after) in result.side_files.items()
         ]
     return record
