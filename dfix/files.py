@@ -54,11 +54,30 @@ def discover(paths: list[Path]) -> Iterator[Path | InputError]:
 
 def _walk(top: Path) -> Iterator[Path | InputError]:
     """Dockerfiles under `top` in the order of their paths as strings (a folder's entries by name, a
-    subfolder's at the place of `name/`), so reports list files by path; streamed, one folder at a time."""
-    yield from _walk_dir(str(top), [])
+    subfolder's at the place of `name/`), so reports list files by path; streamed, one folder at a time,
+    with a stack rather than recursion, so no depth of folders is too deep."""
+    stack = [_listing(str(top), [])]
+    while stack:
+        entry = next(stack[-1], None)
+        if entry is None:
+            stack.pop()
+            continue
+        full, is_dir, is_link, ignores = entry
+        if is_dir:
+            # a folder named like a Dockerfile (`api.Dockerfile/`) is searched too
+            if not is_link and os.path.basename(full) not in SKIP_DIRS and not _ignored(full, True, ignores):
+                stack.append(_listing(full, ignores))
+            continue
+        if not is_dockerfile_name(os.path.basename(full)) or _ignored(full, False, ignores):
+            continue
+        if is_link and not os.path.exists(full):
+            yield InputError(f"{full}: dangling symlink")
+            continue
+        yield Path(full)
 
 
-def _walk_dir(dirpath: str, ignores: list) -> Iterator[Path | InputError]:
+def _listing(dirpath: str, ignores: list) -> Iterator[tuple[str, bool, bool, list]]:
+    """A folder's entries, sorted, with the ignore files that apply in it: (path, is a folder, is a link, ignores)."""
     spec = _gitignore(dirpath)
     if spec is not None:
         ignores = [*ignores, (dirpath, spec)]
@@ -67,20 +86,9 @@ def _walk_dir(dirpath: str, ignores: list) -> Iterator[Path | InputError]:
             # a symlink to a folder is listed as a folder and not followed, as os.walk does
             entries = [(entry.name, _is_dir(entry), entry.is_symlink()) for entry in listing]
     except OSError:
-        return  # an unreadable folder is skipped, as os.walk skips it
-    for name, is_dir, is_link in sorted(entries, key=lambda e: e[0] + "/" if e[1] else e[0]):
-        full = os.path.join(dirpath, name)
-        if is_dir:
-            # a folder named like a Dockerfile (`api.Dockerfile/`) is searched too
-            if not is_link and name not in SKIP_DIRS and not _ignored(full, True, ignores):
-                yield from _walk_dir(full, ignores)
-            continue
-        if not is_dockerfile_name(name) or _ignored(full, False, ignores):
-            continue
-        if is_link and not os.path.exists(full):
-            yield InputError(f"{full}: dangling symlink")
-            continue
-        yield Path(full)
+        return iter(())  # an unreadable folder is skipped, as os.walk skips it
+    entries.sort(key=lambda e: e[0] + "/" if e[1] else e[0])
+    return iter([(os.path.join(dirpath, name), is_dir, is_link, ignores) for name, is_dir, is_link in entries])
 
 
 def _is_dir(entry: os.DirEntry) -> bool:
