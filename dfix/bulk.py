@@ -30,7 +30,7 @@ from typing import Iterator
 
 from . import __version__
 from .files import InputError, discover
-from .report.output import RepoOutcome
+from .report.output import RepoOutcome, plural
 from .runner import in_shard
 
 # variables git sets for hooks; inherited, they would point every git call here at the wrong repository
@@ -287,11 +287,11 @@ class RepoUnit:
 
     def _errors(self) -> str:
         more = len(self.errors) - 1
-        return self.errors[0] + (f" (and {more} more error{'s' if more != 1 else ''})" if more else "")
+        return self.errors[0] + (f" (and {plural(more, 'more error', 'more errors')})" if more else "")
 
     def _not_applied(self) -> str:
         total = sum(self.applied.values())
-        return f"; {total} fix{'es' if total != 1 else ''} not applied" if total else ""
+        return f"; {plural(total, 'fix', 'fixes')} not applied" if total else ""
 
     def _in_place(self, outcome: RepoOutcome) -> RepoOutcome:
         """--check, --dry-run or --write on the checkout itself: each file's fixes stand on their own
@@ -444,7 +444,7 @@ def commit_message(applied: Counter, files: list[str]) -> str:
     from .rules import BY_CODE
 
     total = sum(applied.values())
-    lines = [f"dfix: {total} fix{'es' if total != 1 else ''} in {len(files)} file{'s' if len(files) != 1 else ''}", ""]
+    lines = [f"dfix: {plural(total, 'fix', 'fixes')} in {plural(len(files), 'file')}", ""]
     lines.append("Applied by dfix, by code:")
     for code, count in sorted(applied.items()):
         title = BY_CODE[code].title if code in BY_CODE else ""

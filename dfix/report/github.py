@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .output import Reporter
+from .output import Reporter, applied_note
 
 
 def _data(text: str) -> str:
@@ -21,7 +21,7 @@ class GithubReporter(Reporter):
         path = _prop(result.path)
         for line, message in result.warnings:
             self.out.write(f"::warning file={path},line={line},title=dfix::{_data(message)}\n")
-        applied = f"not applied: {not_applied}" if not_applied else "fixed" if mode == "write" else "fixable: run dfix --write"
+        applied = applied_note(mode, not_applied)
         for finding, fixed in result.findings():
             where = f"file={path},line={finding.line}" + (f",col={finding.column}" if finding.column else "")
             note = f" ({applied})" if fixed else f" (not fixed: {finding.reason})" if finding.reason else ""

@@ -262,6 +262,11 @@ def summary_json(summary: Summary, mode: str) -> dict:
     return out
 
 
+def applied_note(mode: str, not_applied: str | None) -> str:
+    """What became of an applied finding's fix, as the annotation formats (SARIF, GitHub) say it."""
+    return f"not applied: {not_applied}" if not_applied else "fixed" if mode == "write" else "fixable: run dfix --write"
+
+
 def plural(count: int, noun: str, plural_form: str | None = None) -> str:
     return f"{count} {noun if count == 1 else plural_form or noun + 's'}"
 
@@ -315,7 +320,7 @@ def repository_table(outcomes: list[RepoOutcome]) -> list[str]:
     rows = [(o.name, o.label, str(o.files_changed), str(o.fixes), o.detail) for o in outcomes]
     states = Counter(o.label for o in outcomes)
     rows.append((
-        "total", f"{len(outcomes)} repositor{'ies' if len(outcomes) != 1 else 'y'}",
+        "total", plural(len(outcomes), "repository", "repositories"),
         str(sum(o.files_changed for o in outcomes)), str(sum(o.fixes for o in outcomes)),
         ", ".join(f"{n} {label}" for label, n in states.items()),
     ))

@@ -9,7 +9,7 @@ from pathlib import Path, PurePath
 from urllib.parse import quote
 
 from .. import __version__
-from .output import Reporter
+from .output import Reporter, applied_note
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 
@@ -77,7 +77,7 @@ class SarifReporter(Reporter):
                     "artifactLocation": {"uri": artifact_uri(result.path)}, "region": {"startLine": line},
                 }}],
             })
-        applied = f"not applied: {not_applied}" if not_applied else "fixed" if mode == "write" else "fixable: run dfix --write"
+        applied = applied_note(mode, not_applied)
         for finding, fixed in result.findings():
             if fixed:
                 self._result(result.path, finding, applied)
