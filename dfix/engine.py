@@ -62,6 +62,13 @@ class FileResult:
     # that is malformed or names no rule)
     warnings: list[tuple[int, str]] = field(default_factory=list)
 
+    def column(self, line: int) -> int:
+        """The 1-based column where the instruction on `line` of the input starts: its first non-blank
+        character (a BOM is no column: editors and code scanning count from the character after it)."""
+        lines = self.original.removeprefix("\ufeff").split("\n")
+        body = lines[line - 1] if 0 < line <= len(lines) else ""
+        return len(body) - len(body.lstrip(" \t")) + 1 if body.strip() else 1
+
     def findings(self) -> list[tuple[Finding, bool]]:
         """Every finding with whether its fix is applied, in report order: by line, then code."""
         both = [(f, True) for f in self.applied] + [(f, False) for f in self.remaining]
@@ -292,11 +299,14 @@ _LINE_REFERENCE = re.compile(r"\bline (\d+)\b")
 
 def _in_input(finding: Finding, rule: Rule, origins: Origins, seen_in: Document) -> Finding:
     """The finding as the user sees it: its line (and the lines its message names) in the input file."""
-    if rule.about_the_file:
-        return replace(finding, column=1)
-    line, column = origins.input_line(finding.line, seen_in)
-    return replace(finding, line=line, column=column, message=_lines_in_input(finding.message, origins, seen_in),
-                 reason=_lines_in_input(finding.reason, origins, seen_in))
+    if rule.about_the_file or not origins.passes:
+        return finding  # line 1 means the file; before any edit the pass's lines are the input's
+    line = origins.input_line(finding.line, seen_in)
+    message = _lines_in_input(finding.message, origins, seen_in)
+    reason = _lines_in_input(finding.reason, origins, seen_in)
+    if (line, message, reason) == (finding.line, finding.message, finding.reason):
+        return finding
+    return replace(finding, line=line, message=message, reason=reason)
 
 
 def _lines_in_input(message: str | None, origins: Origins, seen_in: Document) -> str | None:
@@ -304,7 +314,7 @@ def _lines_in_input(message: str | None, origins: Origins, seen_in: Document) ->
     the user's file."""
     if not message or "line " not in message:
         return message
-    return _LINE_REFERENCE.sub(lambda m: f"line {origins.input_line(int(m.group(1)), seen_in)[0]}", message)
+    return _LINE_REFERENCE.sub(lambda m: f"line {origins.input_line(int(m.group(1)), seen_in)}", message)
 
 
 def _without_fix(finding: Finding, reason: str) -> Finding:

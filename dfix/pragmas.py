@@ -34,7 +34,6 @@ _HADOLINT = re.compile(r"#[ \t]*hadolint[ \t]+(?P<global>global[ \t]+)?ignore[ \
 # what reads as an attempt at a dfix pragma: `# dfix:` anything, or `# dfix ignore` without the colon
 _MEANT_FOR_DFIX = re.compile(r"#[ \t]*dfix[ \t]*(?::|ignore)", re.IGNORECASE)
 _DFIX_PREFIX = re.compile(rf"#[ \t]*dfix:[ \t]*ignore[ \t]*=[ \t]*{_CODES}")
-_MENTIONS = re.compile(r"dfix|hadolint", re.IGNORECASE)
 _PRAGMA_FORMS = "`# dfix: ignore`, `# dfix: ignore=CODE,...` or `# dfix: ignore-file`"
 
 
@@ -80,7 +79,10 @@ class Pragmas:
 
     @classmethod
     def of(cls, doc: Document) -> "Pragmas":
-        if not _MENTIONS.search(doc.text):
+        # runs every pass on every file: lower() and two substring tests cost ~2 us on a typical file, where a
+        # case-insensitive regex search cost ~34 us (it cannot use a literal scan)
+        lowered = doc.text.lower()
+        if "dfix" not in lowered and "hadolint" not in lowered:
             return _NONE
         text = doc.text
         lines = doc.lines

@@ -23,7 +23,7 @@ class GithubReporter(Reporter):
             self.out.write(f"::warning file={path},line={line},title=dfix::{_data(message)}\n")
         applied = applied_note(mode, not_applied)
         for finding, fixed in result.findings():
-            where = f"file={path},line={finding.line}" + (f",col={finding.column}" if finding.column else "")
+            where = f"file={path},line={finding.line},col={result.column(finding.line)}"
             note = f" ({applied})" if fixed else f" (not fixed: {finding.reason})" if finding.reason else ""
             self.out.write(f"::warning {where},title={_prop(finding.code)}::{_data(finding.message + note)}\n")
 

@@ -228,10 +228,11 @@ def file_record(result: "FileResult") -> dict:
         return record
     findings = result.findings()
     record["applied"] = [
-        {"code": f.code, "line": f.line, "column": f.column, "message": f.message} for f, applied in findings if applied
+        {"code": f.code, "line": f.line, "column": result.column(f.line), "message": f.message}
+        for f, applied in findings if applied
     ]
     record["reported"] = [
-        {"code": f.code, "line": f.line, "column": f.column, "message": f.message, "reason": f.reason}
+        {"code": f.code, "line": f.line, "column": result.column(f.line), "message": f.message, "reason": f.reason}
         for f, applied in findings if not applied
     ]
     if result.withheld:

@@ -50,14 +50,14 @@ class SarifReporter(Reporter):
         head = json.dumps({"version": "2.1.0", "$schema": SCHEMA})[:-1]
         self.out.write(head + ', "runs": [{"tool": ' + json.dumps({"driver": driver}) + ', "results": [')
 
-    def _result(self, path: str, finding, note: str) -> None:
+    def _result(self, path: str, finding, note: str, column: int) -> None:
         result = {
             "ruleId": finding.code,
             "level": "warning",
             "message": {"text": f"{finding.message} ({note})" if note else finding.message},
             "locations": [{"physicalLocation": {
                 "artifactLocation": {"uri": artifact_uri(path)},
-                "region": _region(finding),
+                "region": {"startLine": max(1, finding.line), "startColumn": column},
             }}],
         }
         if finding.code in self.index:
@@ -80,10 +80,10 @@ class SarifReporter(Reporter):
         applied = applied_note(mode, not_applied)
         for finding, fixed in result.findings():
             if fixed:
-                self._result(result.path, finding, applied)
+                self._result(result.path, finding, applied, result.column(finding.line))
                 continue
             note = f"not fixed: {finding.reason}" if finding.reason else "fix is unsafe: --unsafe-fixes" if finding.edits else ""
-            self._result(result.path, finding, note)
+            self._result(result.path, finding, note, result.column(finding.line))
 
     def error(self, path, message):
         self.failed = True
@@ -107,9 +107,3 @@ class SarifReporter(Reporter):
             invocation["toolExecutionNotifications"] = self.notifications
         self.out.write("\n], " + '"invocations": [' + json.dumps(invocation) + "]}]}\n")
 
-
-def _region(finding) -> dict:
-    region = {"startLine": max(1, finding.line)}
-    if finding.column:
-        region["startColumn"] = finding.column
-    return region

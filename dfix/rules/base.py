@@ -36,7 +36,6 @@ class Finding:
     reason: str | None = None  # why no fix is offered
     files: tuple[FileChange, ...] = ()
     unsafe: bool = False  # this fix needs --unsafe-fixes even where the rule's others do not
-    column: int | None = None  # 1-based, set by the engine once `line` is a line of the input file
 
     @property
     def fixable(self) -> bool:

@@ -105,15 +105,11 @@ class Origins:
         if edits:
             self.passes.append(_Pass(before.text, after.text, edits))
 
-    def input_line(self, line: int, current: Document) -> tuple[int, int]:
-        """The (line, column), both 1-based, in the input of 1-based ``line`` of ``current``; the column is
-        that line's first non-blank character, where the instruction starts."""
+    def input_line(self, line: int, current: Document) -> int:
+        """The 1-based line of the input that 1-based ``line`` of ``current`` came from."""
+        if not self.passes:
+            return line
         offset = current.lines[min(max(line, 1), len(current.lines)) - 1].start
-        doc = current
-        if self.passes:
-            for step in reversed(self.passes):
-                offset = step.back(offset)
-            doc = self.input
-        index = doc.line_index_at(offset)
-        body = doc.text[doc.lines[index].start:doc.lines[index].end]
-        return index + 1, len(body) - len(body.lstrip(" \t")) + 1 if body.strip() else 1
+        for step in reversed(self.passes):
+            offset = step.back(offset)
+        return self.input.line_index_at(offset) + 1
