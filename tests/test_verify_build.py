@@ -42,7 +42,7 @@ def _sample_apps() -> list:
         if not shared.is_dir():
             shared_marks = [pytest.mark.skip(reason=NO_SHARED)]
         elif same_files(shared, EXAMPLES / app):
-            shared_marks = [pytest.mark.skip(reason=f"the same files as examples/{app}, which is built")]
+            shared_marks = marks or [pytest.mark.skip(reason=f"the same files as examples/{app}, which is built")]
         else:
             shared_marks = marks
         params.append(pytest.param(shared, id=f"shared/{app}", marks=shared_marks))
