@@ -118,7 +118,7 @@ def test_uid_sets_the_user_df302_creates(tmp_path):
     proc = dfix("--write", "--select", "DF302", "app", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     text = (tmp_path / "app" / "Dockerfile").read_text()
-    assert "RUN useradd --system --uid 4242 --user-group --create-home app\n" in text
+    assert "RUN groupadd --system --gid 4242 app && useradd --system --uid 4242 --gid 4242 --create-home app\n" in text
     assert "USER 4242\n" in text and "10001" not in text
 
 

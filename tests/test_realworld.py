@@ -141,7 +141,7 @@ def buildkit_contract(buildkit, text: str, pinned: bool = False):
             flags = tuple(f for f in flags if f != f"--chown={DF302_UID}:{DF302_UID}")
         if cmd == "RUN":
             words = _words(value[0] if value else "") if not command.json else value
-            if words and words[0] in ("useradd", "addgroup") and DF302_UID in words:
+            if words and words[0] in ("groupadd", "addgroup") and DF302_UID in words:
                 continue  # DF302's user creation
             bodies = [_words(h.content) for h in command.heredocs]
             normal = _normalise(words) + [w for body in bodies for w in _normalise(body)]

@@ -3,6 +3,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..context.dockerignore import DockerIgnore
@@ -18,7 +19,9 @@ PYTHON = [
 NODE = [("# dependencies and build output made outside the image", ["node_modules/", "dist/"])]
 VCS = [("# version control", [".git/"])]
 SECRETS = [("# local secrets (the example stays)", [".env", ".env.*", "!.env.example"])]
-BUILD = [("# build definitions", ["Dockerfile*", "docker-compose*.yml"])]
+# Compose reads compose.yaml, compose.yml, docker-compose.yaml and docker-compose.yml (and their overrides)
+BUILD = [("# build definitions", ["Dockerfile*", "docker-compose*.yml", "docker-compose*.yaml", "compose*.yml",
+                                  "compose*.yaml"])]
 OPTIONAL_COMMENT = (
     "# tests/ and docs/ are ignored because nothing copies them; shipping them is a judgment call: "
     "delete these lines to send them to the build"
@@ -28,6 +31,24 @@ PYTHON_ESSENTIALS = [".venv"]
 _APPENDED = "# added by dfix: never sent to the build"
 _WORD = re.compile(r"[\w.\-]+")
 _DOTENV = re.compile(r"\b(dotenv|load_dotenv|python-dotenv|environs|pydantic_settings|env_file)\b")
+# `.env.production` and the like, named in the code: loaded by name, so never hidden by `.env.*`
+_NAMED_ENV_FILE = re.compile(r"""["'](?:\./)?(\.env\.[\w.-]+)["']""")
+
+
+@dataclass(frozen=True)
+class EnvPlan:
+    """What the ignore file does with .env: keep it (the app needs it in the image) or leave it out, and the
+    comment that says why when the app loads it (a file the app reads is never hidden without a word)."""
+    keep: bool
+    comment: str | None = None
+    named: tuple[str, ...] = ()
+
+    def group(self):
+        reinclude = [f"!{name}" for name in self.named if name != ".env.example"]
+        if self.keep:
+            return [(self.comment or "# local secrets (.env itself stays: the build uses it)",
+                     [".env.*", "!.env.example", *reinclude])]
+        return [(self.comment or SECRETS[0][0], [*SECRETS[0][1], *reinclude])]
 
 
 class DockerIgnoreRule(Rule):
@@ -49,9 +70,11 @@ class DockerIgnoreRule(Rule):
     fix_safety = (
         "No pattern may hide a file a COPY/ADD names (checked with Docker's matching rules); a pattern whose "
         "name the instructions use (a venv on PATH, a dist/ the command runs) is left out, unless a RUN makes "
-        "it in the image (uv sync, `python -m venv .venv`), where the context's copy would mix in; .env is left in when "
-        "the app loads it at run time; tests/ and docs/ only when nothing copies them. Not written when the "
-        "folder does not look like the build context (a COPY source is missing from it)."
+        "it in the image (uv sync, `python -m venv .venv`), where the context's copy would mix in; .env stays when "
+        "the app loads it at run time (python-dotenv, pydantic-settings) and it is a committed file the build copies, "
+        "and is left out otherwise (none here, git ignores it, nothing copies it), with a comment saying which and "
+        "why; `.env.*` names the code loads are kept; tests/ and docs/ only when nothing copies them. Not written "
+        "when the folder does not look like the build context (a COPY source is missing from it)."
     )
     changes = frozenset()
     phase = 1
@@ -75,21 +98,22 @@ class DockerIgnoreRule(Rule):
             return
         name = context.ignore_file()
         current = context.read_text(name)
-        keep_env = _loads_env_at_run_time(context, used_words)
+        env = _env_plan(context, sources, used_words, copies_everything)
         if current is None:
-            lines = _template(context, python_base, sources, used_words, copies_everything, keep_env)
+            lines = _template(context, python_base, sources, used_words, copies_everything, env)
             yield self.finding(1, "no .dockerignore: the build sends and may copy .git, .env, virtualenvs and caches",
                                files=[FileChange(name, "\n".join(lines) + "\n")])
             return
         ignore = parsed_ignore(current)
         essentials = ESSENTIALS + (PYTHON_ESSENTIALS if _is_python(context, python_base) else [])
-        wanted = [e for e in essentials if not ignore.ignored(e) and not (e == ".env" and keep_env)]
+        wanted = [e for e in essentials if not ignore.ignored(e) and not (e == ".env" and env.keep)]
         wanted = _filter(wanted, sources, used_words)
         if not wanted:
             return
         eol = "\r\n" if "\r\n" in current else "\n"
         text = current if current.endswith(("\n", "\r")) or not current else current + eol
-        text += eol.join([_APPENDED, *wanted]) + eol
+        appended = [line for e in wanted for line in ([env.comment, e] if e == ".env" and env.comment else [e])]
+        text += eol.join([_APPENDED, *appended]) + eol
         yield self.finding(1, f"{name} lets {', '.join(wanted)} into the build", files=[FileChange(name, text)])
 
 
@@ -219,26 +243,77 @@ def _environments_made(run: str) -> set[str]:
     return made
 
 
-def _loads_env_at_run_time(context, used_words) -> bool:
-    return ".env" in used_words or _context_loads_dotenv(str(context.root))
+def _env_plan(context, sources, used_words, copies_everything) -> EnvPlan:
+    """Keep .env only where leaving it out breaks the app: the app loads it at run time and the image gets
+    it from this folder as a committed file. Elsewhere it is left out, and said so if the app loads it."""
+    # variants a RUN or the command names (`cp .env.production .env`) are used by the build: `.env.*` spares them
+    used = tuple(sorted(w for w in used_words if w.startswith(".env.")))
+    if ".env" in used_words:
+        return EnvPlan(keep=True, named=used)  # the Dockerfile itself uses it
+    reader, named = _context_loads_dotenv(str(context.root))
+    named = tuple(sorted({*named, *used}))
+    if reader is None:
+        return EnvPlan(keep=False)
+    if not context.exists(".env"):
+        why = "there is none here"
+    elif not copies_everything and ".env" not in sources:
+        why = "nothing copies it"
+    elif _git_ignores(context.root, ".env"):
+        why = "git ignores it, so it is a local file a clean checkout does not have"
+    else:
+        return EnvPlan(keep=True, named=named, comment=(
+            f"# .env stays: {reader} loads it at run time and it is committed, so it goes into the image; "
+            "keep secrets out of it (pass them with --env-file at run time)"))
+    return EnvPlan(keep=False, named=named, comment=(
+        f"# .env is left out though {reader} loads one when present ({why}): pass its values at run time "
+        "(--env-file), or delete the .env line to ship it"))
 
 
 @functools.lru_cache(maxsize=256)
-def _context_loads_dotenv(root: str) -> bool:
-    """Read once per folder (no fix rewrites these files to add dotenv): every pass and Dockerfile asks."""
+def _context_loads_dotenv(root: str) -> tuple[str | None, tuple[str, ...]]:
+    """The first file that shows the app loads a .env (None if none does), and the .env.* names the code
+    loads. Read once per folder (no fix rewrites these files to add dotenv): every pass and Dockerfile asks."""
     base = Path(root)
+    reader = None
     for rel in ("requirements.txt", "pyproject.toml", "Pipfile"):
         try:
             if _DOTENV.search((base / rel).read_text(encoding="utf-8", errors="ignore")):
-                return True
+                reader = rel
+                break
         except OSError:
             continue
+    named: set[str] = set()
     for path in _python_files_in(root)[:50] + list(base.glob("*/*.py"))[:200]:
         try:
-            if _DOTENV.search(path.read_text(encoding="utf-8", errors="ignore")):
-                return True
+            text = path.read_text(encoding="utf-8", errors="ignore")
         except OSError:
             continue
+        if _DOTENV.search(text):
+            named.update(_NAMED_ENV_FILE.findall(text))
+            if reader is None or not reader.endswith(".py"):
+                reader = path.relative_to(base).as_posix()  # the code that loads it says more than a requirement
+    return reader, tuple(sorted(named))
+
+
+def _git_ignores(root: Path, name: str) -> bool:
+    """Whether a .gitignore in the folder or above it, up to the repository's top, ignores this top-level file
+    (patterns without a slash match at any depth, as git reads them)."""
+    folder, rel = Path(root).resolve(), name
+    for _ in range(8):
+        try:
+            text = (folder / ".gitignore").read_text(encoding="utf-8", errors="ignore")
+            lines = [line.strip() for line in text.splitlines()]
+        except OSError:
+            lines = []
+        lines = [line for line in lines if line and not line.startswith("#")]
+        anywhere = [line for line in lines if "/" not in line.rstrip("/")]
+        anchored = [line.lstrip("/") for line in lines if "/" in line.rstrip("/")]
+        if DockerIgnore(anywhere).ignored(name) or DockerIgnore(anchored).ignored(rel):
+            return True
+        if (folder / ".git").exists() or folder.parent == folder:
+            return False
+        rel = f"{folder.name}/{rel}"
+        folder = folder.parent
     return False
 
 
@@ -264,7 +339,7 @@ def _filter_cached(patterns: tuple[str, ...], sources: tuple[str, ...], used_wor
     return tuple(kept)
 
 
-def _template(context, python_base, sources, used_words, copies_everything, keep_env) -> list[str]:
+def _template(context, python_base, sources, used_words, copies_everything, env) -> list[str]:
     groups = []
     is_node = context.exists("package.json")
     if _is_python(context, python_base) or not is_node:
@@ -273,8 +348,7 @@ def _template(context, python_base, sources, used_words, copies_everything, keep
         groups += VCS
     if is_node:
         groups += NODE
-    if not keep_env:
-        groups += SECRETS
+    groups += env.group()
     groups += BUILD
     lines = [HEADER]
     for comment, patterns in groups:

@@ -44,11 +44,11 @@ class NonRootUser(Rule):
     title = "the final image runs as root"
     safety = Safety.MIGRATION
     what = (
-        "Creates a system user with a numeric UID (10001) with the base image's own tool (useradd on Debian, "
-        "Ubuntu and UBI/Fedora; addgroup/adduser on Alpine) right after FROM, where the layer stays cached, "
-        "gives it the app's folder and VOLUME folders (not recursively), hands it the app files with "
-        "`COPY --chown=` instead of a `chown -R` layer, and switches to it with a numeric `USER 10001` after "
-        "the last instruction that writes the filesystem."
+        "Creates a system group and user with a numeric GID and UID (10001) with the base image's own tools "
+        "(groupadd/useradd on Debian, Ubuntu and UBI/Fedora; addgroup/adduser on Alpine) right after FROM, "
+        "where the layer stays cached, gives it the app's folder and VOLUME folders (not recursively), hands "
+        "it the app files with `COPY --chown=` instead of a `chown -R` layer, and switches to it with a numeric "
+        "`USER 10001` after the last instruction that writes the filesystem."
     )
     why = (
         "A process running as root in a container is root on the files it can reach; a break-out or a "
@@ -57,8 +57,9 @@ class NonRootUser(Rule):
     )
     example = (
         "FROM python:3.12-slim\nWORKDIR /app\nRUN pip install flask\nCOPY . .\nCMD [\"python\", \"app.py\"]",
-        "FROM python:3.12-slim\nRUN useradd --system --uid 10001 --user-group --create-home app "
-        "&& mkdir -p /app && chown 10001:10001 /app\nWORKDIR /app\nRUN pip install flask\n"
+        "FROM python:3.12-slim\nRUN groupadd --system --gid 10001 app "
+        "&& useradd --system --uid 10001 --gid 10001 --create-home app && mkdir -p /app && chown 10001:10001 /app\n"
+        "WORKDIR /app\nRUN pip install flask\n"
         "COPY --chown=10001:10001 . .\nUSER 10001\nCMD [\"python\", \"app.py\"]",
     )
     fix_safety = (
@@ -259,7 +260,8 @@ def _create_command(distro: str, uid: int, folders: list[str]) -> str:
     if distro == "alpine":
         text = f"addgroup -S -g {uid} app && adduser -S -D -u {uid} -G app app"
     else:
-        text = f"useradd --system --uid {uid} --user-group --create-home app"
+        # --user-group with --system would pick a system gid (999), not the {uid}:{uid} the COPYs name
+        text = f"groupadd --system --gid {uid} app && useradd --system --uid {uid} --gid {uid} --create-home app"
     if folders:
         joined = " ".join(folders)
         text += f" && mkdir -p {joined} && chown {uid}:{uid} {joined}"
