@@ -100,9 +100,23 @@ def _not_applicable(code: str, line: str, text: str) -> bool:
         # git sources can only be fetched by ADD; hadolint flags them anyway
         return bool(re.search(r"\s(git@|\S+\.git(#|\s))", line + " "))
     if code == "DL3042":
-        # pip disables its cache for ANY valid PIP_NO_CACHE_DIR value (pip's _handle_no_cache_dir)
-        return "PIP_NO_CACHE_DIR" in text
+        # pip disables its cache for ANY valid PIP_NO_CACHE_DIR value (pip's _handle_no_cache_dir), and
+        # reads a unique prefix such as `--no-cache` as --no-cache-dir; hadolint knows only the full spelling
+        return "PIP_NO_CACHE_DIR" in text or any(_pip_reads_no_cache_dir(word) for word in line.split())
     return False
+
+
+def _pip_reads_no_cache_dir(word: str) -> bool:
+    import optparse
+
+    from pip._internal.commands import create_command
+
+    if not word.startswith("--no-ca"):
+        return False
+    try:
+        return create_command("install").parser._match_long_opt(word) == "--no-cache-dir"
+    except optparse.BadOptionError:
+        return False
 
 
 def _hadolint(paths):

@@ -5,6 +5,7 @@ real build: `error: the argument '--no-cache' cannot be used multiple times`."""
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 
@@ -43,10 +44,8 @@ def _uv_commands(text: str):
 def test_uv_accepts_every_uv_command_dfix_writes(tmp_path):
     uv = _uv()
     seen = set()
-    for path in CASES:
-        text = path.read_bytes().decode("utf-8")
-        result = fix_text(text, str(path), Options(unsafe_fixes=True), context=BuildContext(path.parent, dockerfile=path.name))
-        for words in _uv_commands(result.fixed):
+    for fixed in _fixed_outputs():
+        for words in _uv_commands(fixed):
             seen.add(tuple(words))
     assert len(seen) >= 5, seen
     env = {**os.environ, "UV_CACHE_DIR": str(tmp_path / "cache"), "UV_NO_PROGRESS": "1"}
@@ -66,3 +65,109 @@ def test_uv_refuses_the_flag_twice_so_the_check_can_fail(tmp_path):
     proc = subprocess.run([uv, "pip", "install", "--no-cache-dir", "--no-cache", "--dry-run", "--offline", "x"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False)
     assert "cannot be used multiple times" in proc.stderr
+
+
+@functools.cache
+def _fixed_outputs() -> tuple[str, ...]:
+    out = []
+    for path in CASES:
+        text = path.read_bytes().decode("utf-8")
+        result = fix_text(text, str(path), Options(unsafe_fixes=True), context=BuildContext(path.parent, dockerfile=path.name))
+        out.append(result.fixed)
+    return tuple(out)
+
+
+def _package_commands(text: str, tool: str, action: str):
+    from dfix.syntax.packages import package_command
+
+    for _, _, script in run_scripts(tokenize(text)):
+        for command in script.commands:
+            pkg = package_command(command)
+            values = [w.value for w in command.words]
+            if pkg is None or pkg.tool != tool or pkg.action != action or None in values or any("$" in v for v in values):
+                continue
+            start = values.index("pip") + 1 if values[0].startswith("python") else 1  # after `-m pip`
+            # the options and their values, without the subcommand and the packages
+            operands = {id(w) for w in pkg.operands} | {id(pkg.subcommand)}
+            yield [w.value for w in command.words[start:] if id(w) not in operands]
+
+
+def _pip_install_parser():
+    try:
+        from pip._internal.commands import create_command
+    except ImportError:
+        pytest.skip("pip's own option parser is not importable here")
+    return create_command("install").parser
+
+
+def _pip_flags_given_twice(parser, words: list[str]) -> list[str]:
+    """pip's own parser names each option word (abbreviations resolved as pip resolves them); a flag that
+    takes no value and appears twice is a flag dfix added next to the user's own spelling of it."""
+    seen: dict[str, int] = {}
+    k = 0
+    while k < len(words):
+        word = words[k]
+        k += 1
+        if not word.startswith("--") or word == "--":
+            continue
+        name = parser._match_long_opt(word.partition("=")[0])
+        option = parser._long_opt[name]
+        if option.takes_value():
+            k += "=" not in word
+            continue
+        seen[name] = seen.get(name, 0) + 1
+    return [name for name, count in seen.items() if count > 1 and name in ("--no-cache-dir",)]
+
+
+def test_pip_accepts_every_pip_install_dfix_writes():
+    parser = _pip_install_parser()
+    seen = set()
+    for fixed in _fixed_outputs():
+        for words in _package_commands(fixed, "pip", "install"):
+            seen.add(tuple(words))
+    assert len(seen) >= 10, seen
+    refused = []
+    for words in sorted(seen):
+        try:
+            parser.parse_args(list(words))
+        except SystemExit:
+            refused.append(f"pip install {' '.join(words)}: pip refuses its options")
+            continue
+        twice = _pip_flags_given_twice(parser, list(words))
+        if twice:
+            refused.append(f"pip install {' '.join(words)}: {', '.join(twice)} given twice")
+    assert not refused, "\n".join(refused)
+
+
+def test_pip_reads_an_abbreviation_as_no_cache_dir():
+    parser = _pip_install_parser()
+    options, _ = parser.parse_args(["--no-cache", "flask"])
+    assert options.cache_dir is False
+    assert _pip_flags_given_twice(parser, ["--no-cache-dir", "--no-cache", "flask"]) == ["--no-cache-dir"]
+
+
+def test_apt_get_accepts_every_apt_get_install_dfix_writes(tmp_path):
+    import shutil
+
+    apt_get = shutil.which("apt-get")
+    if apt_get is None:
+        pytest.skip("apt-get is not on this machine")
+    seen = set()
+    for fixed in _fixed_outputs():
+        for words in _package_commands(fixed, "apt", "install"):
+            seen.add(tuple(words))
+    assert len(seen) >= 5, seen
+    empty = tmp_path / "apt"
+    (empty / "partial").mkdir(parents=True)
+    # an empty package universe keeps each run to milliseconds; apt-get reads every option before it
+    isolated = ["-o", f"Dir::State::Lists={empty}", "-o", "Dir::Etc::SourceList=/dev/null", "-o",
+                f"Dir::Etc::SourceParts={empty}", "-o", "Dir::State::Status=/dev/null", "-o", f"Dir::Cache={empty}"]
+    refused = []
+    for words in sorted(seen):
+        # the options alone, simulated
+        proc = subprocess.run([apt_get, "-s", *isolated, *words, "install"], capture_output=True, text=True,
+                              timeout=60, check=False)
+        # apt's words for options it cannot read (a package or release it lacks is not the question here)
+        if proc.returncode != 0 and ("not understood" in proc.stderr or "Sense " in proc.stderr):
+            refused.append(f"apt-get {' '.join(words)}: {proc.stderr.strip().splitlines()[0]}")
+    assert not refused, "\n".join(refused)

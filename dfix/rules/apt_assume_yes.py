@@ -1,13 +1,9 @@
 from __future__ import annotations
 
-import re
-
 from ..syntax import Edit
+from ..syntax.tool_options import APT_ASSUME_NO, APT_ASSUME_YES, apt_assumes_yes, apt_bool, apt_settings
 from .base import Rule, Safety
 from ._shell import package_commands, run_scripts
-
-_SHORT_GROUP = re.compile(r"^-[a-zA-Z]+$")
-
 
 class AptAssumeYes(Rule):
     code = "DF102"
@@ -18,7 +14,11 @@ class AptAssumeYes(Rule):
     what = "Adds `-y` to `apt-get install` and `apt install` that would otherwise ask for confirmation."
     why = "A build has no terminal to answer apt's prompt: without -y the install aborts or hangs."
     example = ("RUN apt-get update && apt-get install curl", "RUN apt-get update && apt-get install -y curl")
-    fix_safety = "Safe: it only answers the prompt the build could not answer."
+    fix_safety = (
+        "Safe: it only answers the prompt the build could not answer. Not applied when the command already "
+        "answers it another way (`--yes`, `--assume-yes`, a cluster such as `-qy`, `-qq`, "
+        "`-o APT::Get::Assume-Yes=true`) or says no on purpose (`--assume-no`)."
+    )
 
     def check(self, doc, ctx):
         for ins, _, script in run_scripts(doc):
@@ -31,18 +31,11 @@ class AptAssumeYes(Rule):
 
 
 def assumes_yes(pkg) -> bool:
-    """-y/--yes/--assume-yes, a short group with y, or quiet level 2 (apt-get: -qq implies -y)."""
-    quiet = 0
-    for word in pkg.options:
-        value = word.value or ""
-        if value in ("-y", "--yes", "--assume-yes") or value.startswith("--assume-yes="):
-            return True
-        if _SHORT_GROUP.match(value) and not value.startswith("--"):
-            if "y" in value[1:]:
-                return True
-            quiet += value[1:].count("q")
-        elif value == "--quiet":
-            quiet += 1
-        elif value in ("-q=2", "--quiet=2"):
-            return True
-    return quiet == 2
+    """Whether the command already decides apt's prompt: it assumes yes (-y under any name, alone or in a
+    cluster, `-o APT::Get::Assume-Yes=true`, or quiet level 2, which apt-get takes as -y), or it says no on
+    purpose (`--assume-no`, `--no-assume-yes`, `-y=no`), which an added -y would overrule: apt-get lets -y
+    win over --assume-no, and the last setting wins."""
+    settings = apt_settings(w.value for w in pkg.arguments)
+    if apt_assumes_yes(settings):
+        return True
+    return APT_ASSUME_YES in settings or apt_bool(settings.get(APT_ASSUME_NO, "")) is True

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from ..syntax import Edit
+from ..syntax.tool_options import APT_INSTALL_RECOMMENDS, apt_settings
 from .base import Rule, Safety
 from ._shell import package_commands, run_scripts
 
@@ -21,13 +22,15 @@ class AptNoInstallRecommends(Rule):
     example = ("RUN apt-get install -y curl", "RUN apt-get install -y --no-install-recommends curl")
     fix_safety = (
         "Safe for the packages named: their dependencies are still installed. A program that relied on a "
-        "recommended package without naming it would lose it, which is why the fix names the flag in the diff."
+        "recommended package without naming it would lose it, which is why the fix names the flag in the diff. "
+        "Not applied when the command sets APT::Install-Recommends itself, either way (`--install-recommends`, "
+        "`-o APT::Install-Recommends=0`)."
     )
 
     def check(self, doc, ctx):
         for ins, _, script in run_scripts(doc):
             for pkg in package_commands(script, "apt", "install"):
-                if pkg.has_option("--no-install-recommends") or _recommends_off(pkg):
+                if _recommends_chosen(pkg):
                     continue
                 anchor = pkg.subcommand
                 following = [w for w in pkg.command.words if w.start > anchor.end]
@@ -40,6 +43,8 @@ class AptNoInstallRecommends(Rule):
                 )
 
 
-def _recommends_off(pkg) -> bool:
-    words = [w.value for w in pkg.command.words]
-    return "APT::Install-Recommends=false" in words
+def _recommends_chosen(pkg) -> bool:
+    """Whether the command itself sets APT::Install-Recommends, either way (--no-install-recommends,
+    --install-recommends[=bool], -o APT::Install-Recommends=…, in any case): apt-get takes the last setting, so
+    an added flag would either repeat the choice or overrule it."""
+    return APT_INSTALL_RECOMMENDS in apt_settings(w.value for w in pkg.arguments)

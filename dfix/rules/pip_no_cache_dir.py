@@ -18,7 +18,8 @@ class PipNoCacheDir(Rule):
     example = ("RUN pip install -r requirements.txt", "RUN pip install --no-cache-dir -r requirements.txt")
     fix_safety = (
         "Safe: the same packages are installed. Not applied under a pip cache mount (the flag would defeat "
-        "it), when PIP_NO_CACHE_DIR is set, or when the command chooses its own --cache-dir."
+        "it), when PIP_NO_CACHE_DIR is set, or when the command chooses its own --cache-dir or already says --no-cache-dir another way (pip "
+        "takes any unique prefix of it, such as `--no-cache`)."
     )
 
     def check(self, doc, ctx):
@@ -28,7 +29,8 @@ class PipNoCacheDir(Rule):
             if ins.inner is None and "PIP_NO_CACHE_DIR" in doc.env_at(ins):
                 continue
             for pkg in package_commands(script, "pip", "install"):
-                if pkg.has_option("--no-cache-dir", "--cache-dir") or "PIP_NO_CACHE_DIR" in pkg.command.assignments:
+                # pip reads unique prefixes too: `--no-cache` already is --no-cache-dir
+                if pkg.means("--no-cache-dir", "--cache-dir") or "PIP_NO_CACHE_DIR" in pkg.command.assignments:
                     continue
                 yield self.finding(
                     ins.line_number,

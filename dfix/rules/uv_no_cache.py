@@ -2,28 +2,10 @@ from __future__ import annotations
 
 from ..syntax import Edit
 from .base import Rule, Safety
+from ..syntax.tool_options import tool_options
 from ._shell import run_scripts
 
 _INSTALLS = (("sync",), ("pip", "install"))
-# what uv already reads as --no-cache: it takes --no-cache-dir as an alias, and refuses the flag twice
-# ("the argument '--no-cache' cannot be used multiple times"), checked with uv 0.13
-_NO_CACHE_WORDS = frozenset({"--no-cache", "--no-cache-dir"})
-# short options of uv that take no value, so a cluster such as `-qn` still holds -n
-_VALUELESS_SHORTS = frozenset("qvU")
-
-
-def _disables_cache(word: str) -> bool:
-    if word in _NO_CACHE_WORDS or word.startswith("--cache-dir"):
-        return True
-    if word.startswith("-") and not word.startswith("--"):
-        for letter in word[1:]:
-            if letter == "n":
-                return True
-            if letter not in _VALUELESS_SHORTS:
-                return False
-    return False
-
-
 class UvNoCache(Rule):
     code = "DF107"
     name = "uv-no-cache"
@@ -58,7 +40,9 @@ class UvNoCache(Rule):
                         break
                 else:
                     continue
-                if any(_disables_cache(v) for v in values):
+                # uv takes --no-cache-dir and -n (also in a cluster such as -qn) as --no-cache, and refuses
+                # the flag twice under any of its names
+                if {"--no-cache", "--cache-dir"} & set(tool_options("uv", values[1:])):
                     continue
                 if {"UV_NO_CACHE", "UV_CACHE_DIR"} & set(command.assignments):
                     continue

@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .shell import Command, Word
+from .tool_options import APK_TAKES_VALUE, APT_TAKES_VALUE, pip_takes_value, tool_options
 
 APT_TOOLS = frozenset({"apt-get", "apt"})
-# options that take the next word as their value, per tool (joined forms like -oX or --opt=X are one word)
-_OPTION_ARGS = {
-    "apt": frozenset({"-o", "--option", "-c", "--config-file", "-t", "--target-release", "--default-release",
-                      "-a", "--host-architecture"}),
-    "apk": frozenset({"-X", "--repository", "-p", "--root", "--arch", "-t", "--virtual", "--cache-dir",
-                      "--keys-dir", "--repositories-file", "--cache-max-age", "--timeout"}),
-    "pip": frozenset({"-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-i", "--index-url",
-                      "--extra-index-url", "-f", "--find-links", "-t", "--target", "--prefix", "--root", "--src",
-                      "--upgrade-strategy", "--platform", "--python-version", "--implementation", "--abi",
-                      "--no-binary", "--only-binary", "--progress-bar", "--cache-dir", "--log", "--proxy",
-                      "--timeout", "--retries", "--trusted-host", "--cert", "--client-cert", "--exists-action",
-                      "-C", "--config-settings", "--global-option", "--report", "--root-user-action", "--python",
-                      "--keyring-provider", "--use-feature", "--use-deprecated", "--group"}),
-}
+# options that take the next word as their value, per tool (joined forms like -oX or --opt=X are one word);
+# pip's are read through its own abbreviation and cluster rules
+_OPTION_ARGS = {"apt": APT_TAKES_VALUE, "apk": APK_TAKES_VALUE}
 _PIP_NAME = re.compile(r"^pip(\d+(\.\d+)?)?$")
 _PYTHON_NAME = re.compile(r"^python(\d+(\.\d+)?)?$")
 
@@ -33,6 +23,7 @@ class PackageCommand:
     subcommand: Word | None
     options: list[Word]  # every option word, before and after the subcommand
     operands: list[Word]  # non-option words after the subcommand (packages, paths)
+    arguments: list[Word] = field(default_factory=list)  # every word after the program (after `-m pip`)
 
     def has_option(self, *names: str) -> bool:
         for word in self.options:
@@ -41,6 +32,11 @@ class PackageCommand:
                 if value == name or (name.startswith("--") and value.startswith(name + "=")):
                     return True
         return False
+
+    def means(self, *names: str) -> bool:
+        """Whether the tool itself reads one of these long options in the command, under any spelling it
+        accepts: an alias, an abbreviation (pip), a short option alone or in a cluster."""
+        return any(option in names for option in tool_options(self.tool, [w.value for w in self.arguments]))
 
     @property
     def action(self) -> str | None:
@@ -73,7 +69,7 @@ def _package_command(command: Command) -> PackageCommand | None:
 
 
 def _split(tool: str, command: Command, rest: list[Word]) -> PackageCommand:
-    takes_value = _OPTION_ARGS[tool]
+    takes_value = _OPTION_ARGS.get(tool, frozenset())
     options: list[Word] = []
     operands: list[Word] = []
     subcommand: Word | None = None
@@ -85,10 +81,10 @@ def _split(tool: str, command: Command, rest: list[Word]) -> PackageCommand:
             continue
         if value is not None and value.startswith("-") and value != "-":
             options.append(word)
-            skip_next = value in takes_value
+            skip_next = pip_takes_value(value) if tool == "pip" else value in takes_value
             continue
         if subcommand is None:
             subcommand = word
         else:
             operands.append(word)
-    return PackageCommand(tool, command, subcommand, options, operands)
+    return PackageCommand(tool, command, subcommand, options, operands, list(rest))
