@@ -227,12 +227,14 @@ def verify_command(
     engine: Optional[str] = typer.Option(None, "--engine", help="podman, buildah or docker (default: the first found)."),
     keep: bool = typer.Option(False, "--keep", help="Keep the two images (their tags are printed)."),
     output_format: Format = typer.Option(Format.text, "--format", help="text or json."),
+    unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes", help="Verify the rewrite with unsafe fixes too."),
 ) -> None:
     """Build the original and the rewritten image, run both, compare (exit 0: the rewrite is no worse)."""
+    from .engine import Options
     from .verify import VerifyError, print_report, verify
 
     try:
-        report = verify(Path(path), engine, keep)
+        report = verify(Path(path), engine, keep, options=Options(unsafe_fixes=unsafe_fixes))
     except VerifyError as err:
         typer.echo(f"dfix: error: {err}", err=True)
         for line in getattr(err, "log", "").splitlines():  # the original's build log, when it does not build

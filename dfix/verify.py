@@ -498,10 +498,11 @@ class _Run:
 
 
 def verify(context_dir: str | os.PathLike, engine: Engine | str | None = None, keep: bool = False,
-           rebuild: bool = True, name: str | None = None) -> VerifyReport:
+           rebuild: bool = True, name: str | None = None, options: Options | None = None) -> VerifyReport:
     """Build, run and compare the original Dockerfile in ``context_dir`` and dfix's rewrite of it.
 
     The images are tagged ``localhost/NAME:original`` and ``:rewrite`` (NAME unique per run by default).
+    ``options`` are the command line's (``--unsafe-fixes``, ``--select``); the Dockerfile's config applies over them.
     Raises OriginalBuildError when the original does not build: then nothing can be compared.
     """
     dockerfile, context = _dockerfile_in(Path(context_dir))
@@ -515,7 +516,7 @@ def verify(context_dir: str | os.PathLike, engine: Engine | str | None = None, k
     except DockerfileSyntaxError as err:
         raise VerifyError(f"{dockerfile}: {err}") from None
     try:
-        options = options_for(dockerfile, Options())  # the same config a --dry-run would follow
+        options = options_for(dockerfile, options or Options())  # the same config a --dry-run would follow
     except ConfigError as err:
         raise VerifyError(str(err)) from None
     result = fix_text(text, str(dockerfile), options, context=BuildContext(context, dockerfile=dockerfile.name))
