@@ -110,6 +110,14 @@ def fix(
     patch_dir: Optional[Path] = typer.Option(None, "--patch-dir", help="With --repos: write one git patch per repository here."),
     shard: Optional[str] = typer.Option(None, "--shard", help="I/N: process only the I-th of N stable shares of the inputs."),
     no_oracle: bool = typer.Option(False, "--no-buildkit-check", help="Skip the BuildKit parser guard."),
+    verify: bool = typer.Option(
+        False, "--verify",
+        help="Build and run each rewrite before it is written: try all fixes (unsafe ones too), then the "
+        "default ones, each without the rules a build caught breaking; write the first that builds, answers "
+        "like the original, runs as its user and is no larger (needs podman or docker).",
+    ),
+    build_jobs: int = typer.Option(1, "--build-jobs", min=1, help="With --verify: build contexts verified at once."),
+    engine: Optional[str] = typer.Option(None, "--engine", help="With --verify: podman or docker (default: the first found)."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
 ) -> None:
     """Fix Dockerfiles: apt/pip/apk hygiene, ADD->COPY, MAINTAINER->LABEL, guarded by BuildKit's parser."""
@@ -130,6 +138,8 @@ def fix(
     )
     mode = "write" if write else "check" if check else "dry-run"
     if paths == ["-"] or (stdin_filename is not None and not paths and repos is None):
+        if verify:
+            _fail("--verify builds the Dockerfile in its folder: give its path, not -")
         if shard or repos is not None or branch or commit or patch_dir or work_dir:
             _fail("- reads one Dockerfile from stdin: --repos, --shard and the bulk options do not apply")
         from .runner import run_stdin
@@ -146,6 +156,14 @@ def fix(
     if stdin_filename is not None:
         _fail("--stdin-filename names the file read from stdin: use it with -")
     share = _parse_shard(shard)
+    settings = None
+    if verify:
+        from .runner import VerifySettings
+
+        settings = VerifySettings(engine)
+        jobs = build_jobs  # each worker builds one context at a time
+    elif build_jobs != 1 or engine is not None:
+        _fail("--build-jobs and --engine work with --verify")
     units = None
     if repos is not None:
         units = _repository_units(paths, repos, work_dir, branch, commit, patch_dir, share, write)
@@ -154,7 +172,7 @@ def fix(
     from .runner import cpu_count
 
     code = run([Path(p) for p in paths or ["."]], options, mode, output_format.value, quiet, jobs or cpu_count(), share, units,
-               fail_on.value)
+               fail_on.value, settings)
     raise typer.Exit(code)
 
 

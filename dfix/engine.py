@@ -61,6 +61,7 @@ class FileResult:
     # (1-based line in the input, message): things to tell the user that do not stop the file (a pragma
     # that is malformed or names no rule)
     warnings: list[tuple[int, str]] = field(default_factory=list)
+    verification: dict | None = None  # --verify: the candidates built and which one is written (candidates.py)
 
     def column(self, line: int) -> int:
         """The 1-based column where the instruction on `line` of the input starts: its first non-blank

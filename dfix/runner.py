@@ -16,6 +16,7 @@ import os
 import sys
 import time
 from collections import Counter, deque
+from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -39,14 +40,18 @@ __all__ = [
 ]
 
 
-def process_file(path: Path, options: Options, write: bool, display: str | None = None) -> FileResult:
-    """Fix one Dockerfile with `options` (the command line's) over its nearest config file.
+def process_file(path: Path, options: Options, write: bool, display: str | None = None,
+                 verify: VerifySettings | None = None) -> FileResult:
+    """Fix one Dockerfile with `options` (the command line's) over its nearest config file; with `verify`,
+    the rewrite written is the one a real build proves (see candidates.py).
 
     A config file dfix cannot use comes back as an error result under the config's path, not the
     Dockerfile's: the file to correct is the config (run() reports it once however many it governs).
     """
     display = str(path) if display is None else display
     result = _fix_input(path, display, options, lambda: read_bytes(path))
+    if verify is not None and result.error is None and (result.changed or not options.unsafe_fixes):
+        result = _proven(path, options, result, verify)
     if write and result.changed:
         try:
             if result.fixed != result.original:
@@ -56,6 +61,31 @@ def process_file(path: Path, options: Options, write: bool, display: str | None 
         except OSError as err:
             result.error = f"cannot write: {err.strerror or err}"
     return result
+
+
+@dataclass(frozen=True)
+class VerifySettings:
+    """--verify's: which engine builds (None: the first found)."""
+    engine: str | None = None
+
+
+def _proven(path: Path, options: Options, result: FileResult, verify: VerifySettings) -> FileResult:
+    from .candidates import prove
+    from .verify import Engine, OriginalBuildError, VerifyError
+
+    try:
+        engine = Engine.find(verify.engine)
+        if not engine.can_run:
+            raise VerifyError(f"{engine.name} only builds: --verify runs the images (install podman)")
+        chosen, verification = prove(path, options_for(path, options), result, engine)
+    except OriginalBuildError as err:
+        return FileResult(result.path, original=result.original, fixed=result.original,
+                          error=f"--verify: the original does not build: {err.headline}")
+    except VerifyError as err:
+        return FileResult(result.path, original=result.original, fixed=result.original,
+                          error=f"--verify: {str(err).removeprefix(f'{path}: ')}")
+    chosen.verification = verification.to_dict()
+    return chosen
 
 
 def _config_display(config: Path, dockerfile: Path, display: str) -> str:
@@ -145,16 +175,17 @@ def _shard_key(root: Path, path: Path) -> str:
     return rel.as_posix() if rel.parts else path.as_posix()
 
 
-def _worker_init(options: Options) -> None:
-    global _WORKER_OPTIONS
-    _WORKER_OPTIONS = options
+def _worker_init(options: Options, verify: VerifySettings | None = None) -> None:
+    global _WORKER_OPTIONS, _WORKER_VERIFY
+    _WORKER_OPTIONS, _WORKER_VERIFY = options, verify
 
 
 _WORKER_OPTIONS: Options | None = None
+_WORKER_VERIFY: VerifySettings | None = None
 
 
 def _work(tasks: list[tuple[Path, str, bool]]) -> list[FileResult]:
-    return [process_file(path, _WORKER_OPTIONS, write, display) for path, display, write in tasks]
+    return [process_file(path, _WORKER_OPTIONS, write, display, _WORKER_VERIFY) for path, display, write in tasks]
 
 
 def _items(units: Iterable, opened: list, write: bool) -> Iterator[tuple]:
@@ -171,7 +202,8 @@ def _items(units: Iterable, opened: list, write: bool) -> Iterator[tuple]:
         yield ("end", unit)
 
 
-def _ordered(items: Iterator[tuple], options: Options, jobs: int) -> Iterator[tuple[tuple, FileResult | None]]:
+def _ordered(items: Iterator[tuple], options: Options, jobs: int,
+             verify: VerifySettings | None = None) -> Iterator[tuple[tuple, FileResult | None]]:
     """Each item with its result, in input order; with jobs > 1 the files run in worker processes.
 
     Workers are replaced by a fresh generation every GENERATION chunks each: BuildKit's parser (the
@@ -180,16 +212,19 @@ def _ordered(items: Iterator[tuple], options: Options, jobs: int) -> Iterator[tu
     reports and commits), so it stays small, and it forks the workers without a Go runtime in it.
     """
     head: list[tuple] = []
+    # a verified file is minutes of building: two are worth a worker each
+    inline_below = 2 if verify is not None else INLINE_BELOW
+    chunk = 1 if verify is not None else CHUNK
     if jobs > 1:
         for item in items:
             head.append(item)
-            if sum(1 for i in head if i[0] == "task") >= INLINE_BELOW:
+            if sum(1 for i in head if i[0] == "task") >= inline_below:
                 break
         else:
             jobs = 1
     if jobs <= 1:
         for item in chain(head, items):
-            yield item, (process_file(item[2][0], options, item[2][2], item[2][1]) if item[0] == "task" else None)
+            yield item, (process_file(item[2][0], options, item[2][2], item[2][1], verify) if item[0] == "task" else None)
         return
     window: deque = deque()
     batch: list[tuple] = []
@@ -201,7 +236,7 @@ def _ordered(items: Iterator[tuple], options: Options, jobs: int) -> Iterator[tu
         future = None
         if tasks:
             if pool is None:
-                pool, submitted = _pool(jobs, options), 0
+                pool, submitted = _pool(jobs, options, verify), 0
             future = pool.submit(_work, tasks)
             submitted += 1
         window.append((list(batch), future))
@@ -227,7 +262,7 @@ def _ordered(items: Iterator[tuple], options: Options, jobs: int) -> Iterator[tu
             batch.append(item)
             tasks_in_batch += item[0] == "task"
             # a unit's end waits in the batch with the files after it; flushing it keeps commits prompt
-            if tasks_in_batch >= CHUNK or (item[0] == "end" and item[1].writes):
+            if tasks_in_batch >= chunk or (item[0] == "end" and item[1].writes):
                 submit()
                 tasks_in_batch = 0
             while len(window) > 2 * jobs:
@@ -246,13 +281,13 @@ def _ordered(items: Iterator[tuple], options: Options, jobs: int) -> Iterator[tu
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _pool(jobs: int, options: Options):
+def _pool(jobs: int, options: Options, verify: VerifySettings | None = None):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     # fork where it is safe and cheap (Linux): a worker starts with dfix already imported
     context = multiprocessing.get_context("fork") if sys.platform == "linux" else None
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_init, initargs=(options,))
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_init, initargs=(options, verify))
 
 
 def run(
@@ -265,8 +300,10 @@ def run(
     shard: tuple[int, int] | None = None,
     units: list | None = None,
     fail_on: str = "change",
+    verify: VerifySettings | None = None,
 ) -> int:
-    """Process `paths` (or the given units, e.g. repositories) and report in `output_format`."""
+    """Process `paths` (or the given units, e.g. repositories) and report in `output_format`; with
+    `verify`, `jobs` is the number of files built at once (--build-jobs)."""
     color = output_format == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     repos = units is not None
     # fixes made in repository worktrees are written (committed, patched) whatever the mode says
@@ -284,7 +321,7 @@ def run(
     # were committed or patched, or whether the repository was skipped or failed and they reached nothing
     held: list[FileResult] = []
     try:
-        for item, result in _ordered(_items(units, opened, mode == "write"), options, jobs):
+        for item, result in _ordered(_items(units, opened, mode == "write"), options, jobs, verify):
             kind, unit = item[0], item[1]
             if kind == "task" and result.buildkit_missing and not noticed:
                 noticed = True  # once per run, however many files and workers; --quiet too: it is about safety

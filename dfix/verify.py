@@ -54,7 +54,8 @@ class OriginalBuildError(VerifyError):
 
     def __init__(self, dockerfile: Path, log: str) -> None:
         self.log = log  # the end of the engine's output
-        super().__init__(f"{dockerfile}: the original does not build: {_headline(log)}")
+        self.headline = _headline(log)
+        super().__init__(f"{dockerfile}: the original does not build: {self.headline}")
 
 
 def _headline(log: str) -> str:
@@ -89,6 +90,7 @@ class ImageStats:
     rebuild_file: str | None = None
     rebuild_steps: list = field(default_factory=list)  # [instruction, reused from the layer cache] of that rebuild
     compilers: list[str] | None = None  # gcc, cc, g++, make found inside; None: not checked
+    run_log: str | None = None  # the end of the container's output (what a crash says)
 
 
 @dataclass
@@ -205,6 +207,10 @@ class Engine:
         proc = self._run(args, timeout=120)
         cid = proc.stdout.strip().splitlines()[-1] if proc.returncode == 0 and proc.stdout.strip() else None
         return cid
+
+    def logs(self, cid: str, lines: int = 15) -> str:
+        proc = self._run(["logs", "--tail", str(lines), cid], timeout=30)
+        return (proc.stdout + proc.stderr).strip()
 
     def is_running(self, cid: str) -> bool:
         proc = self._run(["inspect", "--format", "{{.State.Running}}", cid], timeout=30)
@@ -463,6 +469,7 @@ class _Run:
                 health = (config.get("Healthcheck") or {}).get("Test") or []
                 probe(self.engine, cid, ports, bool(health) and health[0] != "NONE", stats)
                 stats.uid = self.engine.exec_id_u(cid) if stats.running else None
+                stats.run_log = self.engine.logs(cid) or None
             finally:
                 self.engine.remove_container(cid)
             # the next container binds the same port: wait (bounded) for the kernel to let it go

@@ -416,3 +416,25 @@ def test_report_rules_never_fix_anything_in_the_fixtures():
         assert not result.applied and result.fixed == result.original, path
         reported += len(result.remaining)
     assert reported  # the fixtures do hold such findings
+
+
+@pytest.mark.parametrize("args", [
+    ["--build-jobs", "2", "."],
+    ["--engine", "podman", "."],
+    ["--verify", "-"],
+])
+def test_verify_options_out_of_place_are_one_line_errors(args, tmp_path):
+    proc = dfix(*args, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("dfix: error: ") and proc.stderr.count("\n") == 1, proc.stderr
+
+
+def test_verify_with_an_engine_it_cannot_use_is_an_error_for_the_file_and_writes_nothing(tmp_path):
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM python:3.12-slim\nCOPY app.py .\nCMD python app.py\n")
+    (tmp_path / "app.py").write_text("print('hi')\n")
+    proc = dfix("--write", "--verify", "--engine", "nerdctl", dockerfile)
+    assert proc.returncode == 2
+    assert f"dfix: error: {dockerfile}: --verify: unknown engine 'nerdctl'" in proc.stderr
+    assert dockerfile.read_text() == "FROM python:3.12-slim\nCOPY app.py .\nCMD python app.py\n"
+    assert not (tmp_path / ".dockerignore").exists()

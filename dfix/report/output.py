@@ -164,6 +164,9 @@ class TextReporter(Reporter):
             write(f"{result.path}:{finding.line}: {finding.code} {finding.message}{note}\n")
         if result.withheld:
             write(f"{result.path}: fixes held back: {result.withheld}\n")
+        if result.verification:
+            for line in verification_lines(result.verification, mode):
+                write(f"{result.path}: {line}\n")
 
     def error(self, path, message):
         print(f"dfix: error: {path}: {message}", file=sys.stderr)
@@ -237,6 +240,8 @@ def file_record(result: "FileResult") -> dict:
     ]
     if result.withheld:
         record["withheld"] = result.withheld
+    if result.verification:
+        record["verify"] = result.verification
     if result.warnings:
         record["warnings"] = [{"line": line, "message": message} for line, message in result.warnings]
     if result.changed:
@@ -248,6 +253,27 @@ def file_record(result: "FileResult") -> dict:
             for side, (before, after) in result.side_files.items()
         ]
     return record
+
+
+def verification_lines(verification: dict, mode: str) -> list[str]:
+    """What --verify built, in the text report: each candidate, whether it is the one written, why the
+    others are not, the rule found responsible and the end of its failing step's output."""
+    verb = "written" if mode == "write" else "would be written"
+    lines = [f"--verify ({verification['engine']}, {plural(verification['builds'], 'build')}; "
+             f"original {verification['original_size_mb']} MB):"]
+    for attempt in verification["attempts"]:
+        rules = ", ".join(attempt["rules"]) or "no fixes"
+        if attempt["ok"]:
+            lines.append(f"  {attempt['name']} ({rules}): {verb}: builds, answers like the original, "
+                         f"{attempt['size_mb']} MB, uid {attempt['uid']}")
+            continue
+        lines.append(f"  {attempt['name']} ({rules}): not written: {'; '.join(attempt['reasons']) or 'failed'}")
+        for culprit in attempt["culprits"]:
+            lines.append(f"    {culprit['code']} is responsible: {'; '.join(culprit['reasons']) or 'failed'}")
+            lines.extend(f"      | {log_line}" for log_line in culprit["log"].splitlines()[-10:])
+    if verification["written"] is None and verification["attempts"]:
+        lines.append("  no candidate passed: the file is left as it is")
+    return lines
 
 
 def summary_json(summary: Summary, mode: str) -> dict:

@@ -1,0 +1,89 @@
+"""`dfix --write --verify`, for real: the candidates are built, run and probed with podman (the engine
+scripts/setup-engine.sh installs), and only a proven rewrite is written. The apps are stdlib servers, so a
+build is a COPY and a user: the minutes go to what --verify decides, not to pip."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dfix.report.output import verification_lines
+
+from .conftest import ROOT
+from .test_verify_build import env, podman, tiny_app  # noqa: F401  (fixtures)
+
+APPS = ROOT / "tests" / "apps"
+
+
+def run_dfix(env, *args, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "dfix", *map(str, args)], cwd=cwd, capture_output=True, text=True,
+                          env={**env, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}, check=False)
+
+
+@pytest.mark.build
+def test_a_slim_base_the_app_cannot_run_on_falls_back_and_names_the_rule(tmp_path, env, buildkit):
+    """Both apps start only with a program the full image has (gcc, git): the unsafe candidate (slim base)
+    builds but its container stops; the bisection names DF402 with the app's own error, and the candidate
+    without it, non-root and pinned, is written. Two contexts, verified side by side with --build-jobs 2."""
+    contexts = {}
+    for app, program in (("runs_gcc", "gcc"), ("runs_git", "git")):
+        contexts[app] = tmp_path / app
+        shutil.copytree(APPS / app, contexts[app])
+    proc = run_dfix(env, "--write", "--verify", "--build-jobs", "2", "--format", "json", *contexts.values())
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    records = {Path(r["path"]).parent.name: r for r in json.loads(proc.stdout)["files"]}
+    for app, program in (("runs_gcc", "gcc"), ("runs_git", "git")):
+        record = records[app]
+        check = record["verify"]
+        first, last = check["attempts"][0], check["attempts"][-1]
+        assert first["name"] == "unsafe" and not first["ok"]
+        assert "DF402" in first["rules"]
+        assert any("stopped" in reason for reason in first["reasons"]), first
+        assert [c["code"] for c in first["culprits"]] == ["DF402"]
+        assert program in first["culprits"][0]["log"]  # the app's own error: No such file or directory: 'gcc'
+        assert last["ok"] and check["written"] == last["name"] == "default without DF402"
+        assert "DF402" not in last["rules"] and "DF302" in last["rules"]
+        assert last["uid"] == 10001
+        assert last["size_mb"] <= check["original_size_mb"] + 0.5
+        written = (contexts[app] / "Dockerfile").read_text()
+        assert written.startswith("FROM python:3.12-trixie\n")  # pinned, still the full image
+        assert "USER 10001" in written
+        buildkit.parse_string(written)
+        (reported,) = [f for f in record["reported"] if f["code"] == "DF402"]
+        assert reported["reason"].startswith("--verify: ") and "stopped" in reported["reason"]
+        assert "DF402" not in [f["code"] for f in record["applied"]]
+    # the text report says the same (its lines are made from this record)
+    text = "\n".join(verification_lines(records["runs_git"]["verify"], "dry-run"))
+    assert "unsafe (" in text and "): not written: " in text
+    assert "DF402 is responsible: " in text and "git" in text.split("DF402 is responsible: ", 1)[1]
+    assert "default without DF402 (" in text and "): would be written: builds, answers like the original" in text
+    # a second run with --verify changes nothing: DF402 is proven wrong again, everything else is done
+    again = run_dfix(env, "--check", "--verify", "--format", "json", contexts["runs_git"])
+    assert again.returncode == 0, again.stderr + again.stdout
+
+
+@pytest.mark.build
+def test_repos_with_patch_dir_patch_the_proven_candidate(tmp_path, env):
+    """Bulk mode goes through the same proof: the patch holds the first candidate that passed."""
+    repo = tmp_path / "repo"
+    tiny_app(repo, 8093)
+    git_env = {**env, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null", "HOME": str(tmp_path)}
+    for args in (["init", "-q", "-b", "main"], ["add", "."],
+                 ["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "app"]):
+        subprocess.run(["git", *args], cwd=repo, env=git_env, check=True, capture_output=True)
+    listing = tmp_path / "repos.txt"
+    listing.write_text(f"{repo}\n")
+    proc = run_dfix(git_env, "--repos", listing, "--patch-dir", tmp_path / "patches", "--verify", "--format", "json",
+                    "--work-dir", tmp_path / "work")
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    data = json.loads(proc.stdout)
+    (record,) = data["files"]
+    assert record["verify"]["written"] is not None and record["verify"]["attempts"][-1]["ok"]
+    patch = (tmp_path / "patches" / "repo.patch").read_text()
+    assert "+USER 10001" in patch
+    assert data["repositories"][0]["status"] == "patched"
