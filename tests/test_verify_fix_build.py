@@ -87,3 +87,24 @@ def test_repos_with_patch_dir_patch_the_proven_candidate(tmp_path, env):
     patch = (tmp_path / "patches" / "repo.patch").read_text()
     assert "+USER 10001" in patch
     assert data["repositories"][0]["status"] == "patched"
+
+
+@pytest.mark.build
+def test_uv_install_with_no_cache_dir_is_written_and_builds(tmp_path, env, buildkit):
+    """uv takes --no-cache-dir as --no-cache and refuses the flag twice: DF107 must not add it, and the
+    rewrite --verify writes is one that built, answered like the original and ran as 10001."""
+    context = tmp_path / "uv_no_cache_dir"
+    shutil.copytree(APPS / "uv_no_cache_dir", context)
+    proc = run_dfix(env, "--write", "--verify", "--format", "json", context)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    (record,) = json.loads(proc.stdout)["files"]
+    check = record["verify"]
+    assert check["written"] is not None, check
+    chosen = check["attempts"][-1]
+    assert chosen["ok"] and chosen["uid"] == 10001 and not check["attempts"][0]["culprits"]
+    assert "DF107" not in chosen["rules"]
+    written = (context / "Dockerfile").read_text()
+    buildkit.parse_string(written)
+    (install,) = [line for line in written.splitlines() if "uv pip install" in line]
+    assert install.count("--no-cache") == 1, install
+    assert "USER 10001" in written
