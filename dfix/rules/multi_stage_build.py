@@ -112,7 +112,7 @@ class _Plan:
         self.doc = doc
         self.release: str | None = None  # the base's Debian release, once the plan is judged
         self.env_dir = VENV  # where the dependencies end up: /opt/venv or the project's own .venv
-        self.env_before_app = False  # a project's own .venv is copied where its first install was
+        self.env_before_app = False  # True: a project's own .venv goes where its first install was, before the app copy
         self.package_runs = []  # RUNs that install OS packages, with build-only ones among them
         self.dep_runs = []  # RUNs that install the Python dependencies (pip, uv, poetry, pipenv)
         self.tool_runs = []  # RUNs that install the packaging tool itself (pip install poetry)
