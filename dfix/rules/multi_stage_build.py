@@ -7,11 +7,13 @@ from ..syntax import DockerfileSyntaxError, Edit, apply_edits, tokenize
 from ..syntax.tokenizer import LineKind
 from ..syntax.packages import package_command
 from ..syntax.shell import Command, script_of
+from ..context.dockerignore import DockerIgnore
 from ..context.python import declared_distributions, imported_top_level_modules
 from .base import Rule, Safety
 from ._python_tools import (TOOL_COMPANIONS, TOOL_DISTRIBUTIONS, TOOL_PROGRAMS, UV_IMAGE, distribution_name,
                             undeclared_tool_imports)
 from ._runtime_libs import OTHER_DEBIAN, debian_release, is_build_only, runtime_counterpart
+from .dependency_layer_order import _context_path, _copy_mapping
 
 VENV = "/opt/venv"
 _PYTHON_IMAGE = re.compile(r"(^|/)(python|pypy)(:|@|$)")
@@ -61,8 +63,10 @@ class MultiStageBuild(Rule):
         "nothing mixed into the base image's site-packages, and a PATH change that says what happened. poetry "
         "finds it through VIRTUAL_ENV, `uv pip install --system` through UV_PYTHON, pip and pipenv through PATH "
         "(a tool installed with pip in the same RUN as the dependencies then lands in the virtualenv: "
-        "reported). A uv or in-project poetry environment is copied where the project had it, after the app "
-        "copy, so the paths the image names stay true. Other RUNs go where their result is needed: a setup "
+        "reported). A uv or in-project poetry environment is copied where the project had it, so the paths the "
+        "image names stay true: before the app copy when the ignore file keeps the context's own .venv out of "
+        "the copies between the installs (a rebuild after an app edit then reuses it), else after them, over "
+        "whatever they brought. Other RUNs go where their result is needed: a setup "
         "step before the installs runs in both stages (the installs may read what it did), one after them "
         "stays in the runtime; one between two installs, or one that compiles (gcc, make, setup.py "
         "build_ext, *-config), runs a script dfix cannot read or changes packages is reported. Applied only "
@@ -93,6 +97,8 @@ class MultiStageBuild(Rule):
         if reason:
             yield self.finding(line, message, reason=reason)
             return
+        if split and plan.project_env:
+            plan.env_before_app = plan.app_copy_cannot_reach_env(doc, stage, ctx)
         edits = plan.edits(doc, stage) if split else plan.runtime_install_edits(doc, stage)
         problem = plan.verify(doc, edits) if split else plan.verify_final_stage(doc, edits)
         if problem:
@@ -106,6 +112,7 @@ class _Plan:
         self.doc = doc
         self.release: str | None = None  # the base's Debian release, once the plan is judged
         self.env_dir = VENV  # where the dependencies end up: /opt/venv or the project's own .venv
+        self.env_before_app = False  # True: a project's own .venv goes where its first install was, before the app copy
         self.package_runs = []  # RUNs that install OS packages, with build-only ones among them
         self.dep_runs = []  # RUNs that install the Python dependencies (pip, uv, poetry, pipenv)
         self.tool_runs = []  # RUNs that install the packaging tool itself (pip install poetry)
@@ -254,6 +261,38 @@ class _Plan:
             places.add(posixpath.normpath(posixpath.join(workdir, configured or ".venv")))
         return places.pop() if len(places) == 1 else None
 
+    def app_copy_cannot_reach_env(self, doc, stage, ctx) -> bool:
+        """Whether the runtime can copy the project's own environment where its first install was: nothing
+        between the installs that stays in the runtime may write into it, i.e. only plain copies whose context
+        files landing there the ignore file keeps out. Copied after them, the environment is copied and
+        committed again on every rebuild after an app edit, as the app copy before it changed."""
+        context = ctx.build_context if ctx is not None else None
+        ignore = DockerIgnore.of(context) if context is not None else None
+        if ignore is None:
+            return False
+        first = min(d.index for d in self.dep_runs)
+        last = max(d.index for d in self.dep_runs)
+        moved = set(self.dep_runs) | set(self.tool_runs) | set(self.tool_copies)
+        for ins in stage.body:
+            if not first < ins.index < last or ins in moved:
+                continue
+            if ins.keyword in ("RUN", "ADD") or (ins.keyword == "COPY" and ins.flag("from")):
+                return False
+            if ins.keyword != "COPY":
+                continue
+            workdir = doc.workdir_at(ins)
+            mapping = _copy_mapping(doc, ins, workdir, context) if workdir is not None else "no workdir"
+            if isinstance(mapping, str):
+                return False
+            dest_dir, sources = mapping
+            if dest_dir == self.env_dir or dest_dir.startswith(self.env_dir.rstrip("/") + "/"):
+                return False
+            for source in sources:
+                landing = _context_path(self.env_dir, dest_dir, [source])
+                if landing is not None and not _kept_out(ignore, landing):
+                    return False
+        return True
+
     def why_not_in_final_stage(self, doc, stage) -> str | None:
         """An already multi-stage file: the final stage's build packages go only when nothing in it could
         use them, i.e. it installs no Python packages and runs nothing that builds."""
@@ -326,8 +365,9 @@ class _Plan:
         builder = [f"{kw('FROM')} {image_and_flags} {kw('AS')} builder"]
         tools = set(self.tool_runs) | set(self.tool_copies)
         # the venv at /opt/venv lands where the first install was; a project's own .venv lies inside the
-        # app's folder, so it lands where the last install was, over whatever the app copy brought
-        copy_at = last_dep if self.project_env else first_dep
+        # app's folder, so it lands where the last install was, over whatever the app copy brought, unless
+        # no copy in between can bring one: then before the app copy, whose edits it no longer follows
+        copy_at = last_dep if self.project_env and not self.env_before_app else first_dep
         # what leaves the runtime takes the comment lines that describe it to the builder
         leaving = tools | {d for d in self.dep_runs if d.index != copy_at} | {
             i for i in self.rewritten_runs() if not self.runtime_packages(i)}
@@ -631,6 +671,20 @@ def _delete(doc, ins) -> Edit:
             and doc.lines[after].kind is LineKind.BLANK):
         stop = doc.lines[after].stop
     return Edit.delete(doc.lines[first].start, stop)
+
+
+def _kept_out(ignore: DockerIgnore, rel: str) -> bool:
+    """Whether the ignore file leaves the context's ``rel`` and everything under it out of the build: ignored,
+    and no `!` pattern that could bring back something inside (one naming another literal top folder cannot)."""
+    if not ignore.ignored(rel):
+        return False
+    top = rel.split("/")[0]
+    for pattern in ignore.patterns:
+        if pattern.exclusion:
+            head = pattern.text.split("/")[0]
+            if any(ch in head for ch in "*?[\\") or head == top:
+                return False
+    return True
 
 
 def _unknown_release(base: str) -> str:
