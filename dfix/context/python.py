@@ -227,14 +227,16 @@ def required_distributions(context: BuildContext, folder: str = "") -> set[str]:
     names = declared_distributions(context, folder)
     base = folder.strip("/")
     roots = []
+    seen = 0
     for dirpath, dirs, files in os.walk(context.root / base if base else context.root):
-        dirs[:] = [d for d in dirs if d not in _NOT_APP_CODE]
+        dirs[:] = sorted(d for d in dirs if d not in _NOT_APP_CODE)
         rel_dir = os.path.relpath(dirpath, context.root)
         for name in files:
             rel = name if rel_dir == "." else f"{rel_dir}/{name}"
             if _REQUIREMENT_FILE.search(rel):
                 roots.append(rel)
-        if len(roots) > 50:
+        seen += len(files)
+        if len(roots) > 50 or seen > _MOST_FILES:  # a huge context: the names found so far
             break
     followed = follow_requirements(context, sorted(roots))
     for rel in followed.files:
