@@ -32,3 +32,18 @@ def test_runtime_counterpart_per_release():
     assert runtime_counterpart("libssl-dev", alpine=False, release="trixie") == "libssl3t64"
     assert runtime_counterpart("libssl-dev", alpine=False, release=None) is False
     assert runtime_counterpart("gcc", alpine=False, release="trixie") is None
+
+
+def test_full_image_libraries_have_a_runtime_package_in_every_release():
+    """DF402 names the full image's libraries by the -dev packages of DF403's table: each must resolve, so a
+    distribution in SOURCE_BUILD_HEADERS never silently loses a library on one release."""
+    from dfix.rules._runtime_libs import DEBIAN_RELEASES, SOURCE_BUILD_HEADERS, full_image_runtime_libraries
+
+    for name, devs in SOURCE_BUILD_HEADERS.items():
+        for release in DEBIAN_RELEASES:
+            assert len(full_image_runtime_libraries({name}, release)) == len({
+                runtime_counterpart(d, False, release) for d in devs}), (name, release)
+            assert all(runtime_counterpart(d, False, release) for d in devs), (name, release)
+    assert full_image_runtime_libraries({"psycopg2", "lxml", "flask"}, "bookworm") == ["libxml2", "libxslt1.1", "libpq5"]
+    assert full_image_runtime_libraries({"pillow"}, "trixie")[:2] == ["libjpeg62-turbo", "zlib1g"]
+    assert full_image_runtime_libraries({"psycopg2"}, None) == []

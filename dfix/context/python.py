@@ -214,3 +214,41 @@ def declared_distributions(context: BuildContext, folder: str = "") -> set[str]:
         if match:
             names.add(_canonical(match.group(1)))
     return names
+
+
+_REQUIREMENT_FILE = re.compile(r"(^|/)(requirements[^/]*|[^/]*requirements)\.(txt|in)$|^requirements/[^/]+\.(txt|in)$")
+_REQUIREMENT_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+def required_distributions(context: BuildContext, folder: str = "") -> set[str]:
+    """Every distribution the context's manifests name (canonical form): what declared_distributions
+    reads, plus the requirement files (requirements*.txt, requirements/*.txt and their -r includes).
+    A superset of what one install installs, for callers to whom a name too many costs little."""
+    names = declared_distributions(context, folder)
+    base = folder.strip("/")
+    roots = []
+    seen = 0
+    for dirpath, dirs, files in os.walk(context.root / base if base else context.root):
+        dirs[:] = sorted(d for d in dirs if d not in _NOT_APP_CODE)
+        rel_dir = os.path.relpath(dirpath, context.root)
+        for name in files:
+            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+            if _REQUIREMENT_FILE.search(rel):
+                roots.append(rel)
+        seen += len(files)
+        if len(roots) > 50 or seen > _MOST_FILES:  # a huge context: the names found so far
+            break
+    followed = follow_requirements(context, sorted(roots))
+    for rel in followed.files:
+        try:
+            lines = (context.root / rel).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            continue
+        for raw in _logical_lines(lines):
+            line = raw.split(" #", 1)[0].strip()
+            if not line or line.startswith(("#", "-")) or _URL.match(line):
+                continue
+            match = _REQUIREMENT_NAME.match(line)
+            if match:
+                names.add(_canonical(match.group(1)))
+    return names

@@ -67,6 +67,47 @@ DEBIAN_RUNTIME = {
     "libcairo2-dev": _same("libcairo2"),
 }
 
+# The -dev packages of the full python image (buildpack-deps) a distribution builds against from source,
+# or loads at run time: on the full image they are simply there, so a runtime moved to the slim image needs
+# their runtime libraries (DEBIAN_RUNTIME) even where the Dockerfile installed none of them. Canonical
+# names; Pillow takes every image library its build finds, and a wheel that bundles its own costs only
+# the few megabytes of a library installed in vain.
+SOURCE_BUILD_HEADERS = {
+    "psycopg2": ("libpq-dev",),
+    "psycopg": ("libpq-dev",),  # pure Python: loads libpq itself, unless [binary]
+    "psycopg-c": ("libpq-dev",),
+    "mysqlclient": ("default-libmysqlclient-dev",),
+    "mariadb": ("libmariadb-dev",),
+    "lxml": ("libxml2-dev", "libxslt1-dev"),
+    "pillow": ("libjpeg-dev", "zlib1g-dev", "libtiff-dev", "libfreetype-dev", "liblcms2-dev", "libopenjp2-7-dev",
+               "libwebp-dev"),
+    "python-ldap": ("libldap2-dev", "libsasl2-dev"),
+    "pyyaml": ("libyaml-dev",),
+    "cffi": ("libffi-dev",),
+    "pycurl": ("libcurl4-openssl-dev", "libssl-dev"),
+    "pyodbc": ("unixodbc-dev",),
+    "python-magic": ("libmagic-dev",),
+    "pyzmq": ("libzmq3-dev",),
+    "python-snappy": ("libsnappy-dev",),
+    "gmpy2": ("libgmp-dev",),
+    "pycairo": ("libcairo2-dev",),
+    "shapely": ("libgeos-dev",),
+    "gssapi": ("libkrb5-dev",),
+    "pykerberos": ("libkrb5-dev",),
+}
+
+
+def full_image_runtime_libraries(distributions, release: str | None) -> list[str]:
+    """The Debian runtime packages the distributions need once the full image's -dev packages are gone."""
+    out: list[str] = []
+    for name in sorted(distributions):
+        for dev in SOURCE_BUILD_HEADERS.get(name, ()):
+            runtime = runtime_counterpart(dev, False, release)
+            if runtime and runtime not in out:
+                out.append(runtime)
+    return out
+
+
 ALPINE_RUNTIME = {
     "postgresql-dev": "libpq", "libpq-dev": "libpq", "jpeg-dev": "libjpeg-turbo", "libjpeg-turbo-dev": "libjpeg-turbo",
     "zlib-dev": "zlib", "libffi-dev": "libffi", "openssl-dev": "libssl3", "libxml2-dev": "libxml2",

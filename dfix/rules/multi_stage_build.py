@@ -128,9 +128,15 @@ class _Plan:
         self.mixed_runs = []  # RUNs that install the tool and then the dependencies with it
         self.alpine = False
         self.problems: list[str] = []
+        # DF402's split of a full python image: the builder keeps the full base, the runtime gets this slim one
+        # and the runtime libraries of what the full image's headers built (installed before the environment)
+        self.slim_base: str | None = None
+        self.full_image_libraries: list[str] = []
 
     @classmethod
-    def of(cls, doc, stage):
+    def of(cls, doc, stage, full_base: bool = False):
+        """The plan for ``stage``; None when nothing there compiles. With ``full_base`` the base image itself
+        brings the compilers and headers, so a dependency install is enough."""
         plan = cls(doc)
         for ins in stage.body:
             if ins.keyword in ("COPY", "ADD") and UV_IMAGE.match(ins.flag("from").value if ins.flag("from") else ""):
@@ -144,6 +150,8 @@ class _Plan:
             getattr(plan, kind).append(ins)
         plan.build_only = [p for _, p in plan.installed if is_build_only(p, plan.alpine) or p.endswith("-devel")
                            or p in _RPM_BUILD_ONLY]
+        if full_base:
+            return plan if plan.dep_runs else None
         if not plan.build_only or not (_PYTHON_IMAGE.search(stage.base_expanded.split("@")[0]) or plan.dep_runs):
             return None  # nothing ships a compiler, or not a Python image (the conversion is Python's)
         return plan
@@ -177,7 +185,7 @@ class _Plan:
         base = stage.base_expanded
         if not _PYTHON_IMAGE.search(base.split("@")[0]):
             return f"{base} is not a python image, so a virtualenv cannot be assumed"
-        last_package = max(i.index for i in self.package_runs)
+        last_package = max((i.index for i in self.package_runs), default=-1)  # none: the full image's own
         if any(d.index < last_package for d in self.dep_runs):
             return "a pip install runs before the build packages are installed"
         if any(i.keyword == "USER" and i.index < first_dep for i in stage.body):
@@ -338,6 +346,11 @@ class _Plan:
                 out.append(package)
         return out
 
+    def missing_libraries(self) -> list[str]:
+        """The full image's runtime libraries the runtime's own package installs do not bring."""
+        installed = {p for ins in self.package_runs for p in self.runtime_packages(ins)}
+        return [p for p in self.full_image_libraries if p not in installed]
+
     def builder_env(self) -> str | None:
         """The ENV that points the builder's installers at the new virtualenv (None: uv's project env)."""
         if self.project_env:
@@ -393,7 +406,11 @@ class _Plan:
             edits.append(_delete(doc, ins))
         for ins in self.dep_runs:
             if ins.index == copy_at:
-                edits.append(Edit(ins.start, ins.stop, self.runtime_copy(kw).replace("\n", eol) + _eol(doc, ins, eol)))
+                copy = self.runtime_copy(kw)
+                libraries = self.missing_libraries()
+                if libraries:
+                    copy = f"{kw('RUN')} {self._install(libraries)}\n{copy}"
+                edits.append(Edit(ins.start, ins.stop, copy.replace("\n", eol) + _eol(doc, ins, eol)))
             else:
                 edits.append(_delete(doc, ins))
         return edits
@@ -441,8 +458,12 @@ class _Plan:
         runtime_keys = [k for k in keys(runtime.body) if k not in added]
         original = doc.stages[0]
         kept = [i for i in original.body if i not in self.tool_copies]
-        if runtime_keys != keys(kept) or keys([runtime.from_instruction]) != keys([original.from_instruction]):
+        if runtime_keys != keys(kept):
             return "the runtime's other instructions differ"
+        if self.slim_base is None and keys([runtime.from_instruction]) != keys([original.from_instruction]):
+            return "the runtime's base differs"
+        if self.slim_base is not None and (runtime.base != self.slim_base or builder.base != original.base):
+            return "the builder is not on the original base, or the runtime not on the slim one"
         if sum(k in added for k in keys(runtime.body)) != len(added):
             return "the runtime does not copy the environment once"
         original_deps = [" ".join(i.logical.split()) for i in self.dep_runs]

@@ -3,9 +3,12 @@ from __future__ import annotations
 import re
 
 from ..syntax import Edit
+from ..context.python import required_distributions
+from ._runtime_libs import debian_release, full_image_runtime_libraries
 from ._shell import run_scripts
 from .base import Rule, Safety
 from .base_image_pin import stage_base
+from .multi_stage_build import MultiStageBuild, _Plan
 
 _VERSION = re.compile(r"\d|rc$")
 
@@ -20,7 +23,12 @@ class PythonSlimBase(Rule):
         "Switches a `python` image to its Debian slim variant, keeping the version and any Debian "
         "release: `python:3.12-alpine3.20` -> `python:3.12-slim`, `python:3.12` -> `python:3.12-slim`, "
         "`python:3.12-bookworm` -> `python:3.12-slim-bookworm`. Alpine stages are switched all together; "
-        "the full image only in stages that end up in the final image (a builder may need its compilers)."
+        "the full image only in stages that end up in the final image (a builder may need its compilers). "
+        "A single full stage that installs Python dependencies is split: a builder on the full image installs "
+        "them into a virtualenv (as DF403 does), and the slim runtime copies it and installs the runtime "
+        "libraries of what the full image's headers built (psycopg2 -> libpq5, mysqlclient -> libmariadb3, "
+        "lxml, Pillow, ... per Debian release). A final full stage that copies from a full builder stage gets "
+        "those libraries too."
     )
     why = (
         "Alpine's musl libc cannot use the manylinux wheels PyPI ships, so pip builds packages such as "
@@ -33,10 +41,14 @@ class PythonSlimBase(Rule):
         "Unsafe: a different image. From Alpine, the libc, the package manager and the shell utilities "
         "change (not offered when a stage runs `apk`, or copies from another Alpine stage, or an Alpine "
         "stage is pinned by digest); from the full image, whatever the app used from it (gcc, headers, "
-        "git, libpq, ...) is gone, and a pip install that compiles C extensions then needs `apt-get install "
-        "build-essential` or a builder stage. Only with `--unsafe-fixes`."
+        "git, libpq, ...) is gone: the builder keeps the compilers, and the runtime libraries come from a "
+        "table of the distributions that link them, read from the context's requirement files and manifests; "
+        "a library the table does not know, or a tool the app runs (gcc, git), is missing at run time. A "
+        "single stage whose install DF403 could not move (its reasons) is reported, not switched. Only with "
+        "`--unsafe-fixes`."
     )
-    changes = frozenset({"base-tag"})
+    changes = frozenset({"base-tag"}) | MultiStageBuild.changes
+    phase = 3  # after DF403 has moved the stage's build packages into a builder, on the full base still
 
     def check(self, doc, ctx):
         alpine, full = [], []
@@ -53,7 +65,65 @@ class PythonSlimBase(Rule):
         for stage, base in alpine:
             yield self._switch(stage, base, "alpine", blocker)
         for stage, base in full:
-            yield self._switch(stage, base, "full", None)
+            yield self._full_to_slim(doc, stage, base, ctx)
+
+    def _full_to_slim(self, doc, stage, base, ctx):
+        plain = self._switch(stage, base, "full", None)
+        if not plain.fixable:
+            return plain
+        ref = base.ref
+        slim = f"{ref.name}:{_slim_tag(ref.tag, 'full')}"
+        release = debian_release(slim)
+        context = ctx.build_context if ctx is not None else None
+        plan = _Plan.of(doc, stage, full_base=True) if len(doc.stages) == 1 else None
+        if plan is not None:
+            reason = plan.why_not(doc, stage, ctx)
+            if reason:
+                return self.finding(plain.line, plain.message, reason=(
+                    f"the stage installs Python packages that may compile against the full image, and they cannot "
+                    f"move into a builder on it: {reason}"))
+            plan.slim_base = stage.base.replace(ref.text, slim, 1) if ref.text in stage.base else None
+            if plan.slim_base is None:
+                return self.finding(plain.line, plain.message, reason="the image reference is not written as one word")
+            plan.full_image_libraries = full_image_runtime_libraries(self._distributions(doc, plan.dep_runs, context),
+                                                                     release)
+            edits = plan.edits(doc, stage) + list(plain.edits)
+            problem = plan.verify(doc, edits)
+            if problem:
+                return self.finding(plain.line, plain.message, reason=f"dfix could not prove the split exact ({problem})")
+            return self.finding(plain.line, plain.message + "; the install moves to a builder on the full image",
+                                edits)
+        builders = _full_builders(doc, stage)
+        if not builders:
+            return plain
+        dep_runs = [ins for b in builders for ins in (_Plan.of(doc, b, full_base=True) or _Plan(doc)).dep_runs]
+        wanted = full_image_runtime_libraries(self._distributions(doc, dep_runs, context), release)
+        installed = _apt_installed(doc, stage)
+        missing = [p for p in wanted if p not in installed]
+        if not missing:
+            return plain
+        first_copy = next(i for i in stage.body if i.keyword in ("COPY", "ADD") and i.flag("from") is not None
+                          and i.flag("from").value.lower() in {b.name or str(b.index) for b in builders})
+        kw = "RUN" if not stage.from_instruction.keyword_text.islower() else "run"
+        eol = doc.lines[first_copy.first_line].eol or doc.eol
+        install = (f"{kw} apt-get update && apt-get install -y --no-install-recommends {' '.join(missing)} "
+                   f"&& rm -rf /var/lib/apt/lists/*{eol}")
+        at = doc.lines[doc.comment_block_start(first_copy)].start
+        return self.finding(plain.line, plain.message, list(plain.edits) + [Edit.insert(at, install)])
+
+    @staticmethod
+    def _distributions(doc, dep_runs, context) -> set[str]:
+        """What the installs may install: the context's manifests, and the packages pip is given by name."""
+        from ..context.python import _canonical
+        from ..syntax.packages import package_command
+        from ..syntax.shell import script_of
+        names = required_distributions(context) if context is not None else set()
+        for ins in dep_runs:
+            for command in script_of(doc, ins).commands:
+                pkg = package_command(command)
+                if pkg is not None and pkg.tool == "pip" and pkg.action == "install":
+                    names.update(_canonical(re.split(r"[\[<>=!~;@ ]", w.value)[0]) for w in pkg.operands if w.value)
+        return names
 
     def _switch(self, stage, base, variant, blocker):
         ref = base.ref
@@ -127,3 +197,30 @@ def _alpine_blocker(doc, alpine) -> str | None:
 
 def _label(stage) -> str:
     return stage.name or str(stage.index)
+
+
+def _full_builders(doc, stage) -> list:
+    """The stages on a full python image that ``stage`` copies files from: what they compiled against the
+    full image's headers needs those libraries in ``stage``."""
+    copied = {v.lower() for i in stage.body if i.keyword in ("COPY", "ADD") for v in i.flag_values("from")}
+    out = []
+    for other in doc.stages:
+        if other is stage or (other.name not in copied and str(other.index) not in copied):
+            continue
+        ref = stage_base(doc, other).ref
+        if ref is not None and ref.hub_name == "python" and _variant(ref.tag) == "full":
+            out.append(other)
+    return out
+
+
+def _apt_installed(doc, stage) -> set[str]:
+    from ..syntax.packages import package_command
+    found = set()
+    for ins, run, script in run_scripts(doc):
+        if doc.stage_of(ins) is not stage:
+            continue
+        for command in script.commands:
+            pkg = package_command(command)
+            if pkg is not None and pkg.tool == "apt" and pkg.action == "install":
+                found.update((w.value or "").split("=")[0] for w in pkg.operands)
+    return found
