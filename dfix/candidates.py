@@ -46,6 +46,9 @@ class Attempt:
     reasons: list[str] = field(default_factory=list)  # why it was not written
     size_mb: float | None = None
     uid: int | None = None
+    routes: dict[str, int] = field(default_factory=dict)  # the status of each probed route
+    healthcheck: str | None = None  # None: the candidate has none; "healthy" / "unhealthy"
+    compilers: list[str] | None = None  # gcc, cc, g++, make on its PATH
     culprits: list[Culprit] = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -57,6 +60,7 @@ class Verification:
     engine: str
     written: str | None = None  # the name of the candidate written; None: none passed or none was needed
     original_size_mb: float | None = None
+    original_routes: dict[str, int] = field(default_factory=dict)
     attempts: list[Attempt] = field(default_factory=list)
     builds: int = 0  # images built, the original included
 
@@ -204,7 +208,9 @@ def prove(path: Path, options: Options, default: FileResult, engine: Engine) -> 
                 attempt = Attempt(name, sorted(codes))
                 verification.attempts.append(attempt)
                 report = prover.judge(result)
-                attempt.size_mb, attempt.uid = report.rewrite.size_mb, report.rewrite.uid
+                built = report.rewrite
+                attempt.size_mb, attempt.uid, attempt.routes = built.size_mb, built.uid, dict(built.routes)
+                attempt.healthcheck, attempt.compilers = built.healthcheck, built.compilers
                 if report.ok:
                     attempt.ok = True
                     verification.written = name
@@ -219,6 +225,7 @@ def prove(path: Path, options: Options, default: FileResult, engine: Engine) -> 
     finally:
         verification.builds = prover.builds
         verification.original_size_mb = prover.original.size_mb
+        verification.original_routes = dict(prover.original.routes)
         prover.cleanup()
 
 

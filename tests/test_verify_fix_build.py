@@ -108,3 +108,32 @@ def test_uv_install_with_no_cache_dir_is_written_and_builds(tmp_path, env, build
     (install,) = [line for line in written.splitlines() if "uv pip install" in line]
     assert install.count("--no-cache") == 1, install
     assert "USER 10001" in written
+
+
+# Flask and Starlette on the full python image, whose dependencies compile against its headers (psycopg2
+# and mysqlclient from source; lxml, Pillow), imported at start so a missing library stops the app: the
+# most ambitious candidate, a builder on the full image and a slim runtime with the libraries the
+# extensions load, is the one written. One --verify per app: the compiles are the cost.
+COMPILED_APPS = {"flask-psycopg2-lxml": "libpq5", "starlette-pillow-mysql": "libmariadb3"}
+
+
+@pytest.mark.build
+@pytest.mark.parametrize("app", sorted(COMPILED_APPS))
+def test_full_base_with_compiled_dependencies_is_written_slim_with_a_builder(app, tmp_path, env, buildkit):
+    context = tmp_path / app
+    shutil.copytree(ROOT / "examples" / app, context)
+    proc = run_dfix(env, "--write", "--verify", "--format", "json", context)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    (record,) = json.loads(proc.stdout)["files"]
+    check = record["verify"]
+    (chosen,) = check["attempts"]
+    assert check["written"] == chosen["name"] == "unsafe" and chosen["ok"], check
+    assert chosen["routes"] == check["original_routes"] and chosen["routes"]["/"] == 200, check
+    assert chosen["healthcheck"] == "healthy" and chosen["uid"] == 10001
+    assert chosen["compilers"] == []
+    assert chosen["size_mb"] <= 0.5 * check["original_size_mb"], (chosen["size_mb"], check["original_size_mb"])
+    written = (context / "Dockerfile").read_text()
+    buildkit.parse_string(written)
+    froms = [line.split()[1:] for line in written.splitlines() if line.startswith("FROM ")]
+    assert froms == [["python:3.12-trixie", "AS", "builder"], ["python:3.12-slim-trixie"]], froms
+    assert COMPILED_APPS[app] in written.split("FROM python:3.12-slim-trixie")[1]
