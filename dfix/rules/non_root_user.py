@@ -49,7 +49,13 @@ class NonRootUser(Rule):
         "(groupadd/useradd on Debian, Ubuntu and UBI/Fedora; addgroup/adduser on Alpine) right after FROM, "
         "where the layer stays cached, gives it the app's folder and VOLUME folders (not recursively), hands "
         "it the app files with `COPY --chown=` instead of a `chown -R` layer, and switches to it with a numeric "
-        "`USER 10001` after the last instruction that writes the filesystem."
+        "`USER 10001` after the last instruction that writes the filesystem. What the container writes again "
+        "at start is handed over in the RUN that made it, so no layer copies it: the environment a `uv run` "
+        "(without --no-sync or UV_NO_SYNC) syncs at start (`&& chown -R 10001:10001 /app/.venv` where it is "
+        "created, `&& find /app/.venv ! -user 10001 -exec chown -h 10001:10001 {} +` in a later RUN that adds "
+        "to it, `COPY --chown` when it comes from another stage, the ENV's UV_CACHE_DIR created for the user); "
+        "folders `mkdir` makes in the app's folder (uploads, instance, media); and what Django's management "
+        "commands (migrate: a SQLite file; collectstatic) write there at build time."
     )
     why = (
         "A process running as root in a container is root on the files it can reach; a break-out or a "
@@ -66,8 +72,11 @@ class NonRootUser(Rule):
     fix_safety = (
         "Changes who the process runs as, on purpose. Reported instead when the entrypoint needs root (gosu, "
         "su-exec, chown at start, or a script dfix cannot read), when the app binds a port below 1024, when the "
-        "base image has no shell or no user tool, when the distribution cannot be told, or when the file "
-        "switches back to root after a user of its own."
+        "base image has no shell or no user tool, when the distribution cannot be told, when the file "
+        "switches back to root after a user of its own, or when the environment `uv run` syncs at start is "
+        "built in a parent stage or by a RUN dfix cannot extend. dfix cannot see every write an app makes at "
+        "start (a log folder outside the app's folder, a path from a setting it cannot read): `dfix verify` "
+        "builds and runs both images to prove the rewrite still answers."
     )
     changes = frozenset({"user", "users-created", "copy-chown", "runtime-ownership"})
     phase = 1
@@ -284,11 +293,14 @@ def _edits(doc, ctx, stage, chain, uid: int, base: str) -> list[Edit]:
     volumes = [w.strip('"[],') for i in body if i.keyword == "VOLUME" for w, _, _ in i.words]
     # the app's own folder and its volumes, handed over without -R: no copy of the tree in a new layer
     folders = ([app_dir] if app_dir not in (None, "/") else []) + [v for v in volumes if v.startswith("/") and v != app_dir]
+    synced = _synced_env(doc, ctx, stage, chain, _command_words(doc, chain), app_dir)
+    if synced is not None:
+        # `uv run` writes its cache at start too: a folder the ENV names must exist and be the user's
+        folders += [c for c in _uv_cache_dirs(_final_env(chain)) if not any(_within(c, f) for f in folders)]
     folders = [f for f in folders if "$" not in f]
     edits: list[Edit] = []
     create = f"{keyword_case('RUN')} {_create_command(distro, uid, folders)}"
     edits.append(_insert_line_after(doc, anchor, create))
-    synced = _synced_env(doc, ctx, stage, chain, _command_words(doc, chain), app_dir)
 
     # hand the app files in the working directory to the user, in the same COPY
     for ins in body:
@@ -356,6 +368,17 @@ def _final_env(chain) -> dict[str, str]:
             if ins.keyword == "ENV":
                 env.update(ins.key_values())
     return env
+
+
+def _uv_cache_dirs(env: dict[str, str]) -> list[str]:
+    """The uv cache folder the ENV names (UV_CACHE_DIR, or XDG_CACHE_HOME's); the user's home otherwise."""
+    if env.get("UV_NO_CACHE", "").strip().lower() in _TRUE:
+        return []
+    for name in ("UV_CACHE_DIR", "XDG_CACHE_HOME"):
+        value = env.get(name, "").strip()
+        if value.startswith("/"):
+            return [posixpath.normpath(value)]
+    return []
 
 
 def _option_value(words: list[str], *names: str) -> str | None:
