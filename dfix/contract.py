@@ -9,6 +9,7 @@ every other word of every command, every instruction, every flag — must match.
 from __future__ import annotations
 
 import posixpath
+import re
 
 from .syntax import Document, Instruction
 from .syntax.command import command_words, dev_flag_positions
@@ -56,7 +57,11 @@ def contract(doc: Document) -> dict[str, object]:
                 if _creates_users_only(items):
                     facets.setdefault(f"{prefix}.users-created", []).append(items)
                 else:
-                    runs.append(items)
+                    # handing files to a numeric user changes who may write them, nothing they hold
+                    runs.append([item for item in items if not _hands_over(item)])
+                    handed = [item for item in items if _hands_over(item)]
+                    if handed:
+                        facets.setdefault(f"{prefix}.runtime-ownership", []).extend(handed)
             elif keyword in ("CMD", "ENTRYPOINT"):
                 argv, dev = _command_key(doc, stage, ins)
                 facets.setdefault(f"{prefix}.{keyword.lower()}", []).append(argv)
@@ -156,6 +161,21 @@ def _creates_users_only(items: list[tuple]) -> bool:
     """A RUN that only creates users/groups (and the folders it hands them): no effect on anything else."""
     names = [item[2][0] for item in items if len(item) == 3 and item[2]]
     return bool(names) and _USER_TOOLS & set(names) and set(names) <= _USER_TOOLS | {"mkdir", "chown"}
+
+
+_NUMERIC_OWNER = re.compile(r"^\d+:\d+$")
+
+
+def _hands_over(item: tuple) -> bool:
+    return len(item) == 3 and hands_over_ownership(item[2])
+
+
+def hands_over_ownership(words) -> bool:
+    """`chown [-R|-h] UID:GID paths` or `find PATH ! -user UID -exec chown -h UID:GID {} +`: DF302's hand-over."""
+    words = tuple(words)
+    if words and words[0] == "find" and "-exec" in words:
+        words = words[words.index("-exec") + 1:]
+    return len(words) > 2 and words[0] == "chown" and any(_NUMERIC_OWNER.match(w) for w in words[1:3])
 
 
 _PHASE_ONE_FLAGS = ("--no-root", "--no-install-project")

@@ -189,8 +189,25 @@ def _words(text: str) -> list[str]:
         return text.split()
 
 
+_OWNER = f"{DF302_UID}:{DF302_UID}"
+
+
+def _without_handover(words: list[str]) -> list[str]:
+    """DF302 hands what a RUN writes where the app writes at start to its user: `&& chown [-R] 10001:10001 …`
+    or `&& find … -exec chown -h 10001:10001 {} +`, appended to the RUN's commands."""
+    segments: list[list[str]] = [[]]
+    for word in words:
+        if word == "&&":
+            segments.append([])
+        else:
+            segments[-1].append(word)
+    kept = [seg for seg in segments if not (
+        seg[:1] == ["chown"] and _OWNER in seg[1:3] or (seg[:1] == ["find"] and seg[-5:] == ["chown", "-h", _OWNER, "{}", "+"]))]
+    return [w for k, seg in enumerate(kept) for w in (["&&"] if k else []) + seg]
+
+
 def _normalise(words: list[str]) -> list[str]:
-    out = [w for w in words if w not in HYGIENE_WORDS]
+    out = [w for w in _without_handover(words) if w not in HYGIENE_WORDS]
     changed = True
     while changed:
         changed = False

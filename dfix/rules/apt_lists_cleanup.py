@@ -60,9 +60,10 @@ class AptListsCleanup(Rule):
                 yield self.finding(ins.line_number, message, [Edit.insert(script.end, _cleanup_text(doc, ins, script.end))])
 
 
-def _cleanup_text(doc, ins, at: int) -> str:
+def _cleanup_text(doc, ins, at: int, command: str = CLEANUP) -> str:
+    """`&& command` after the RUN's last code line, in the RUN's own continuation style."""
     if len(ins.code_lines) == 1:
-        return f" && {CLEANUP}"
+        return f" && {command}"
     line = doc.lines[doc.line_index_at(at)]
     eol = line.eol or doc.eol
     cont = [doc.text[doc.lines[i].start:doc.lines[i].end] for i in ins.code_lines[1:]]
@@ -76,8 +77,8 @@ def _cleanup_text(doc, ins, at: int) -> str:
         code = [doc.text[doc.lines[i].start:doc.lines[i].end] for i in ins.code_lines]
         starts = [line for prev, line in zip(code, code[1:]) if prev.rstrip(" \t\\").endswith("&&")]
         indent = _indent(starts[-1]) if starts else indent
-        return f" && {doc.escape}{eol}{indent}{CLEANUP}"
-    return f" {doc.escape}{eol}{indent}&& {CLEANUP}"
+        return f" && {doc.escape}{eol}{indent}{command}"
+    return f" {doc.escape}{eol}{indent}&& {command}"
 
 
 def _indent(text: str) -> str:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from ..context.dockerignore import DockerIgnore
 from ..context.python import follow_requirements, is_local_reference, load_toml, pyproject_extra_files
+from ..contract import hands_over_ownership
 from ..syntax import Edit
 from ..syntax.packages import package_command
 from ..syntax.shell import Command, script_of
@@ -145,7 +146,10 @@ def _phase_one_done(doc, stage, copy, install, plan) -> bool:
     flags = {text.strip() for _, text in plan.phase_one}
 
     def shape(script):
-        return [tuple(w.value or "" for w in c.words if not (w.value or "").startswith("-")) for c in script.commands]
+        # DF302's hand-over differs between the halves (the first chowns the environment, the second only
+        # what it added)
+        return [tuple(w.value or "" for w in c.words if not (w.value or "").startswith("-")) for c in script.commands
+                if not hands_over_ownership(w.value or "" for w in c.words)]
 
     wanted = shape(script_of(doc, install))
     for other in stage.body:
@@ -309,7 +313,7 @@ def _install_plan(doc, script, cwd: str, context, sources, dest_dir) -> _Plan:
             continue
         if name == "rm" and all(v.startswith("-") or v.startswith(_SAFE_RM_PREFIXES) for v in values[1:]):
             continue
-        if name in _HARMLESS:
+        if name in _HARMLESS or hands_over_ownership(values):
             continue
         plan.reason = f"the install RUN also runs `{name}`, which may read the app code"
         return plan

@@ -9,6 +9,7 @@ from ..syntax.packages import package_command
 from ..syntax.shell import Command, script_of
 from ..context.dockerignore import DockerIgnore
 from ..context.python import declared_distributions, imported_top_level_modules
+from ..contract import hands_over_ownership
 from .base import Rule, Safety
 from ._python_tools import (TOOL_COMPANIONS, TOOL_DISTRIBUTIONS, TOOL_PROGRAMS, UV_IMAGE, distribution_name,
                             undeclared_tool_imports)
@@ -577,6 +578,8 @@ def _unplaceable(doc, ins) -> str | None:
         words = [w.value for w in command.words]
         if None in words:
             return f"runs `{doc.text[command.start:command.end]}`, whose words depend on variables"
+        if hands_over_ownership(words):
+            continue  # DF302's chown of what the RUN wrote: the same in either stage
         if name in _SHELLS or name.startswith("."):
             return f"runs {name} {' '.join(words[1:2])}, a script dfix cannot read".rstrip()
         if "/" in (words[0] or "") and not words[0].startswith(("/usr/", "/bin/", "/sbin/")):
