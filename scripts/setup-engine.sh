@@ -137,7 +137,7 @@ PIP_QUIETLY='--quiet --no-cache-dir --disable-pip-version-check --root-user-acti
 python_base() {
   PYTHON_BASE=(--include=python3,python3-venv,python3-dev,ca-certificates,netbase,tzdata
     --customize-hook='rm -f "$1"/usr/lib/python3*/EXTERNALLY-MANAGED'
-    --customize-hook="chroot \"\$1\" env -i PATH=/usr/bin:/bin sh -c '$PIP_FROM_WHEEL $PIP_QUIETLY $*'"
+    --customize-hook="chroot \"\$1\" env -i PATH=/usr/local/bin:/usr/bin:/bin sh -c '$PIP_FROM_WHEEL $PIP_QUIETLY $*'"
     --customize-hook='ln -sf /usr/bin/python3 "$1"/usr/local/bin/python'
     --customize-hook="$CA_HOOK"
     --customize-hook='chroot "$1" update-ca-certificates >/dev/null')
