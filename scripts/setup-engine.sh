@@ -72,11 +72,25 @@ sources() { echo "deb $MIRROR $1 main"; echo "deb $MIRROR $1-updates main"; echo
 CA_HOOK='mkdir -p "$1"/usr/local/share/ca-certificates; cp /usr/local/share/ca-certificates/*.crt "$1"/usr/local/share/ca-certificates/ 2>/dev/null || true'
 SLIM=(--dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*')
 
+label() { podman image inspect --format "{{index .Config.Labels \"$2\"}}" "$1" 2>/dev/null || true; }
+# Images an older run made by another recipe, replaced in this run; removed at the end once no tag names them.
+REPLACED=()
+# $1 the image a new one replaces under its name (nothing when there is none)
+replacing() {
+  local id; id=$(podman image inspect --format '{{.Id}}' "$1" 2>/dev/null) || return 0
+  REPLACED+=("$id"); say "$1 was made by another recipe: making it anew"
+}
+
 # $1 image name, $2 Debian release, $3 tar name, rest: mmdebstrap options. The tar is written under a
 # temporary name so an interrupted run is redone, and deleted once imported: the image store is the state.
+# The image carries the hash of its recipe (release, options, import changes): an image made by another
+# recipe, such as an older version of this script, is made anew rather than trusted because it exists.
 make_image() {
-  local image=$1 release=$2 tar=$3; shift 3
-  if podman image exists "$image"; then say "$image exists"; return; fi
+  local image=$1 release=$2 tar=$3 recipe; shift 3
+  recipe=$(printf '%s\n' "$release" "$@" "${IMPORT_CHANGES[@]}" | sha256sum | cut -c1-16)
+  tar=${tar%.tar}-$recipe.tar
+  if [ "$(label "$image" dfix.stand-in.recipe)" = "$recipe" ]; then say "$image exists"; return; fi
+  replacing "$image"
   local t=$SECONDS suites
   mapfile -t suites < <(sources "$release")
   if [ ! -s "$ROOT/$tar" ]; then
@@ -86,7 +100,7 @@ make_image() {
     mv "$ROOT/$tar.part" "$ROOT/$tar"
   fi
   say "$tar made in $((SECONDS - t)) s"
-  podman import --quiet "${IMPORT_CHANGES[@]}" "$ROOT/$tar" "$image" >/dev/null
+  podman import --quiet "${IMPORT_CHANGES[@]}" --change "LABEL dfix.stand-in.recipe=$recipe" "$ROOT/$tar" "$image" >/dev/null
   rm -f "$ROOT/$tar"
   say "$image imported ($((SECONDS - t)) s)"
 }
@@ -104,19 +118,34 @@ point_tags() {
   done
 }
 
-# python stand-ins: Debian's own python3 with pip, venv and headers (python3-dev, because the official
-# images carry headers for C extensions), one image per Debian release. The Python version is Debian's
+# python stand-ins: Debian's own python3 with venv and headers (python3-dev, because the official images
+# carry headers for C extensions), one image per Debian release. The Python version is Debian's
 # (bookworm 3.11, trixie 3.13) whatever the tag says; the Debian release is the one the tag names.
+# pip is not Debian's python3-pip: that one, and the Python libraries it depends on (python3-packaging,
+# python3-wheel, ...), have no RECORD, so pip cannot uninstall them, and a Dockerfile that runs
+# `pip install --upgrade pip` or pins packaging==24.1 fails here while it builds on the official image.
+# As there, pip (with setuptools and wheel on Python 3.11; 3.12+ have only pip) is pip-managed under
+# /usr/local, installed offline from the wheels Debian ships for venvs (python3-venv needs them anyway).
 IMPORT_CHANGES=(--change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
   --change 'ENV LANG=C.UTF-8' --change 'CMD ["python3"]'
   --change 'ENV REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt'
   --change 'ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt' --change 'ENV UV_NATIVE_TLS=1')
-PYTHON_BASE=(--include=python3,python3-pip,python3-venv,python3-dev,ca-certificates,netbase,tzdata
-  --customize-hook='rm -f "$1"/usr/lib/python3*/EXTERNALLY-MANAGED'
-  --customize-hook='ln -sf /usr/bin/python3 "$1"/usr/local/bin/python; ln -sf /usr/bin/pip3 "$1"/usr/local/bin/pip'
-  --customize-hook="$CA_HOOK"
-  --customize-hook='chroot "$1" update-ca-certificates >/dev/null')
-make_image docker.io/library/python:3.12-slim-bookworm bookworm python-bookworm.tar "${PYTHON_BASE[@]}"
+# (env -i: no PIP_* setting of this machine's leaks into the image's install)
+PIP_FROM_WHEEL='python3 "$(ls /usr/share/python-wheels/pip-*.whl)/pip" install --no-index --find-links /usr/share/python-wheels'
+PIP_QUIETLY='--quiet --no-cache-dir --disable-pip-version-check --root-user-action=ignore'
+# $@: the distributions pip manages in the official image of the release's Python version
+python_base() {
+  PYTHON_BASE=(--include=python3,python3-venv,python3-dev,ca-certificates,netbase,tzdata
+    --customize-hook='rm -f "$1"/usr/lib/python3*/EXTERNALLY-MANAGED'
+    --customize-hook="chroot \"\$1\" env -i PATH=/usr/local/bin:/usr/bin:/bin sh -c '$PIP_FROM_WHEEL $PIP_QUIETLY $*'"
+    --customize-hook='ln -sf /usr/bin/python3 "$1"/usr/local/bin/python'
+    --customize-hook="$CA_HOOK"
+    --customize-hook='chroot "$1" update-ca-certificates >/dev/null')
+}
+python_base pip setuptools wheel
+make_image docker.io/library/python:3.12-slim-bookworm bookworm python-bookworm.tar "${PYTHON_BASE[@]}" \
+  --include=python3-wheel-whl
+python_base pip
 make_image docker.io/library/python:3.13-slim-trixie trixie python-trixie.tar "${PYTHON_BASE[@]}"
 # As on Docker Hub: the -bookworm tags are bookworm; the floating tags (no release in the name) are trixie,
 # the official images' default release since Aug 2025, and so are the -trixie tags DF401 pins them to. A
@@ -132,14 +161,17 @@ point_tags docker.io/library/python:3.13-slim-trixie 3.13-slim 3.12-slim 3.11-sl
 FULL_PACKAGES="build-essential pkg-config git curl wget libpq-dev libssl-dev libffi-dev libxml2-dev libxslt1-dev
   libjpeg-dev zlib1g-dev libsqlite3-dev libbz2-dev liblzma-dev libreadline-dev libncurses-dev
   default-libmysqlclient-dev libyaml-dev"
-# $1 the slim image, $2 the full image made from it (rebuilt when missing or when its tag names another)
+# $1 the slim image, $2 the full image made from it: made anew when missing, or when made from another slim
+# image or package list (the recipe label), so a slim image made anew is followed by its full image
 make_full_image() {
-  local slim=$1 full=$2 t=$SECONDS
-  if [ "$(podman image inspect --format '{{index .Config.Labels "dfix.stand-in"}}' "$full" 2>/dev/null)" = full ]; then
+  local slim=$1 full=$2 t=$SECONDS recipe
+  recipe=$(printf '%s\n' "$(podman image inspect --format '{{.Id}}' "$slim")" $FULL_PACKAGES | sha256sum | cut -c1-16)
+  if [ "$(label "$full" dfix.stand-in)" = full ] && [ "$(label "$full" dfix.stand-in.recipe)" = "$recipe" ]; then
     say "$full exists"; return
   fi
-  printf 'FROM %s\nRUN apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends %s >/dev/null && rm -rf /var/lib/apt/lists/*\nLABEL dfix.stand-in=full\n' \
-    "$slim" "$(echo $FULL_PACKAGES)" | podman build --quiet --pull=never --network host -t "$full" -f - "$ROOT" >/dev/null
+  replacing "$full"
+  printf 'FROM %s\nRUN apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends %s >/dev/null && rm -rf /var/lib/apt/lists/*\nLABEL dfix.stand-in=full dfix.stand-in.recipe=%s\n' \
+    "$slim" "$(echo $FULL_PACKAGES)" "$recipe" | podman build --quiet --pull=never --network host -t "$full" -f - "$ROOT" >/dev/null
   say "$full built ($((SECONDS - t)) s)"
 }
 make_full_image docker.io/library/python:3.12-slim-bookworm docker.io/library/python:3.12-bookworm
@@ -166,6 +198,24 @@ for check in 3.12-slim=trixie 3.12-slim-trixie=trixie 3.11-bookworm=bookworm 3.1
   got=$(podman run --rm --pull=never --network host "docker.io/library/python:${check%=*}" python -c \
     'import ssl, urllib.request, platform; print(platform.freedesktop_os_release()["VERSION_CODENAME"])')
   [ "$got" = "${check#*=}" ] || { say "error: python:${check%=*} is $got, not ${check#*=}"; exit 1; }
+done
+# pip as on Docker Hub: pip-managed under /usr/local, and no distribution pip cannot uninstall, so a Dockerfile's
+# `pip install --upgrade pip` or a pin of what Debian would have packaged replaces it. Uninstalling every
+# distribution there is (in a throwaway container) is the operation an upgrade or a pin starts with.
+for check in 3.12-slim=pip 3.12=pip 3.12-slim-bookworm=pip,setuptools,wheel 3.11-bookworm=pip,setuptools,wheel; do
+  got=$(podman run --rm --pull=never --network host -e PIP_ROOT_USER_ACTION=ignore \
+    -e PIP_DISABLE_PIP_VERSION_CHECK=1 "docker.io/library/python:${check%=*}" sh -c \
+    'set -e; pip=$(command -v pip); dists=$(pip list --format=freeze | sed "s/==.*//" | sort | paste -sd, -)
+     pip --version >&2; pip uninstall -y $(echo "$dists" | tr , " ") >&2; echo "$pip $dists"' 2>"$ROOT/pip-check.log") \
+    || { say "error: python:${check%=*}: pip cannot uninstall what the image has:"; cat "$ROOT/pip-check.log" >&2; exit 1; }
+  [ "$got" = "/usr/local/bin/pip ${check#*=}" ] || { say "error: python:${check%=*} has $got, not /usr/local/bin/pip ${check#*=}"; exit 1; }
+done
+rm -f "$ROOT/pip-check.log"
+# The images this run replaced, once no tag names them; an image still in use (a build made from it) stays.
+for id in "${REPLACED[@]}"; do
+  if [ -z "$(podman image inspect --format '{{join .RepoTags ","}}' "$id" 2>/dev/null)" ]; then
+    podman rmi "$id" >/dev/null 2>&1 && say "removed the replaced image ${id:0:12}" || true
+  fi
 done
 say "ready in $((SECONDS - START)) s; engine state in $ROOT"
 cat "$ROOT/env.sh"

@@ -181,6 +181,28 @@ def test_own_example_verifies(app, tmp_path, podman):
 
 
 @pytest.mark.build
+def test_original_that_upgrades_pip_and_pins_packaging_verifies(tmp_path, podman):
+    """Issue 12: the original's `pip install --upgrade pip` and its packaging==24.1 pin build on the stand-in
+    as on the official image, since pip there is pip-managed (Debian's pip and python3-packaging were not:
+    no RECORD, so pip could not uninstall them). Both images run the packaging the Dockerfile pins."""
+    context = tmp_path / "pip-upgrade-api"
+    shutil.copytree(EXAMPLES / "pip-upgrade-api", context)
+    report = verify(context, podman, keep=True, rebuild=False)  # the rebuild would only time a second pip upgrade
+    try:
+        assert report.ok, report.reasons
+        assert report.changed and "DF105" in report.applied and runs_as_non_root(report)
+        for stats in (report.original, report.rewrite):
+            assert stats.builds and stats.status == 200 and stats.running, stats
+            got = podman._run(["run", "--rm", "--pull=never", "--entrypoint", "pip", stats.image, "show", "packaging"])
+            assert got.returncode == 0, got.stderr
+            assert "Version: 24.1" in got.stdout.splitlines(), got.stdout
+    finally:
+        for stats in (report.original, report.rewrite):
+            podman.remove_image(stats.image)
+    assert leftovers(podman, report) == []
+
+
+@pytest.mark.build
 def test_full_base_goes_slim_with_unsafe_fixes(tmp_path, podman):
     """Issue #5 asks for fastapi-naive's final stage without a compiler. Its base, python:3.12, is the full
     image and brings gcc itself; a project that opts into unsafe fixes gets DF402's slim base."""
