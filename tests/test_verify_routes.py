@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from dfix import verify as verify_mod
+from dfix.context.app import AppFacts
 from dfix.verify import Engine, ImageStats, VerifyReport, app_routes, probe_routes, routes_to_probe, table_rows
 
 from .conftest import ROOT
@@ -170,6 +171,8 @@ def test_routes_come_from_the_app_code(tmp_path):
     assert routes_to_probe(facts) == ["/health", "/healthz", "/ping", "/ready", "/status", "/about", "/visits", "/"]
     assert routes_to_probe(None) == list(verify_mod.HEALTH_ROUTES)
     assert verify_mod.app_ports([8000], facts) == [PORT, 8000]
+    guessed = AppFacts(port=8000, port_source="server-default")  # gunicorn with no --bind: a guess
+    assert verify_mod.app_ports([5000], guessed) == [5000] and verify_mod.app_ports([], guessed) == [8000]
     assert verify_mod._is_parameterless("/api/v1/items/")
     for path in ("/items/{item_id}", "/items/<int:id>", "^api/$", "/files/*", "items/"):
         assert not verify_mod._is_parameterless(path), path
