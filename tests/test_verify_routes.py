@@ -26,10 +26,14 @@ from .test_verify_build import env  # noqa: F401  (the engine's environment, a f
 
 FLASK_APP = '''\
 import os
+import signal
+import sys
 
 from flask import Flask
 from pymongo import MongoClient
 
+# PID 1 of a container ignores SIGTERM it has no handler for: stop at once rather than at the kill
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 app = Flask(__name__)
 # compose's service name: outside compose there is no such host, so a query waits out server selection
 client = MongoClient(os.environ.get("MONGO_URL", "mongodb://mongo:27017/"), serverSelectionTimeoutMS=60000)
