@@ -18,10 +18,12 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .engine import FileResult, Options, fix_text, load_rules
+from .engine import FileResult, Options, fix_text, load_rules, read_source
+from .files import read_bytes
 from .rules import ALL_RULES
 from .verify import (
-    DEFAULT_PORTS, Engine, ImageStats, OriginalBuildError, VerifyError, VerifyReport, _judge, _Run, port_free, ports_of,
+    DEFAULT_PORTS, Engine, ImageStats, OriginalBuildError, VerifyError, VerifyReport, _judge, _Run, app_facts, app_ports,
+    import_check, port_free, ports_of, routes_to_probe,
 )
 
 # A candidate may be this much larger than the original and still count as "no larger": the user the
@@ -78,6 +80,8 @@ class Prover:
         self.run = _Run(engine, keep=False)
         self.original = ImageStats()
         self.ports: list[int] = []
+        self.routes: list[str] = []  # every candidate is probed on the original's routes
+        self.facts = None  # the original's app (its module for the import check)
         self.builds = 0
         self._seen: dict[tuple, VerifyReport] = {}
 
@@ -87,8 +91,12 @@ class Prover:
         if not self.original.builds:
             raise OriginalBuildError(self.dockerfile, self.original.build_error or "")
         config = info.get("Config") or {}
-        self.ports = ports_of(config) or [p for p in DEFAULT_PORTS if port_free(p)]
-        self.run.run_and_probe(self.original, config, self.ports)
+        self.facts = app_facts(self.context, read_source(read_bytes(self.dockerfile)), self.dockerfile.name)
+        self.routes = routes_to_probe(self.facts)
+        self.ports = app_ports(ports_of(config), self.facts) or [p for p in DEFAULT_PORTS if port_free(p)]
+        self.run.run_and_probe(self.original, config, self.ports, self.routes)
+        self.original.module, self.original.imports, self.original.import_error = import_check(
+            self.engine, self.original.image, self.facts, config)
 
     def judge(self, result: FileResult) -> VerifyReport:
         """Build, run and probe this rewrite; the report's ok and reasons say whether it may be written."""
@@ -119,7 +127,8 @@ class Prover:
         self.run.build(dockerfile, context, name, stats, keepable=False)
         if stats.builds:
             config = self.engine.inspect(stats.image).get("Config") or {}
-            self.run.run_and_probe(stats, config, self.ports)
+            self.run.run_and_probe(stats, config, self.ports, self.routes)
+            stats.module, stats.imports, stats.import_error = import_check(self.engine, stats.image, self.facts, config)
         report = VerifyReport(str(self.context), str(self.dockerfile), self.engine.name, True,
                               sorted({f.code for f in result.applied}), self.original, stats)
         _judge(report, self.engine)

@@ -34,7 +34,11 @@ from .syntax import DockerfileSyntaxError
 ENGINES = ("podman", "buildah", "docker")
 HEALTH_ROUTES = ("/health", "/healthz", "/ping", "/ready", "/status", "/")
 DEFAULT_PORTS = (8000, 8080, 5000, 80)  # tried only when the image names none, and only while free
-WAIT_SECONDS = 30.0
+WAIT_SECONDS = 30.0  # a cold start: until the app first answers HTTP (or its healthcheck passes)
+ROUTE_SECONDS = 5.0  # each route, once the app answers: a route that hangs costs this much, no more
+ROUTES_BUDGET = 60.0  # all routes of one image together; the rest is left unprobed (and uncompared)
+MAX_APP_ROUTES = 25  # routes found in the app's code, beyond the health paths
+IMPORT_SECONDS = 30.0  # an app module that serves when imported (no __main__ guard) times out in both images
 LOCK_WAIT = 600.0  # one run holds a port for its probe: at most ~1 min per image
 PORT_WAIT = 10.0  # for a port that another run (original, then rewrite) is still letting go
 BUILD_TIMEOUT = 1800
@@ -84,7 +88,14 @@ class ImageStats:
     port: int | None = None
     route: str | None = None
     status: int | None = None  # HTTP status of the best health route; None: never answered
-    routes: dict[str, int] = field(default_factory=dict)
+    routes: dict[str, int] = field(default_factory=dict)  # each probed route that answered: its HTTP status
+    probed: list[str] = field(default_factory=list)  # the routes probed, in order (health paths, then the app's)
+    unanswered: dict[str, str] = field(default_factory=dict)  # probed, no HTTP answer: "timeout" or "no answer"
+    exit_code: int | None = None  # after the probes, when the container had stopped
+    restarts: int | None = None  # the engine's restart count after the probes
+    module: str | None = None  # the app module the import check imported
+    imports: bool | None = None  # it imports as the image's user in its WORKDIR; None: not checked
+    import_error: str | None = None  # the last line Python printed when it did not
     healthcheck: str | None = None  # None: the image defines none; "healthy" / "unhealthy"
     rebuild_seconds: float | None = None  # after one app file changed
     rebuild_file: str | None = None
@@ -216,6 +227,17 @@ class Engine:
         proc = self._run(["inspect", "--format", "{{.State.Running}}", cid], timeout=30)
         return proc.stdout.strip() == "true"
 
+    def state(self, cid: str) -> dict:
+        """Whether the container runs, its exit code and the engine's restart count."""
+        proc = self._run(["inspect", cid], timeout=30)
+        try:
+            data = json.loads(proc.stdout)[0] if proc.returncode == 0 else {}
+        except (ValueError, IndexError):
+            data = {}
+        state = data.get("State") or {}
+        return {"running": bool(state.get("Running")), "exit_code": state.get("ExitCode"),
+                "restarts": data.get("RestartCount", state.get("RestartCount"))}
+
     def exec_id_u(self, cid: str) -> int | None:
         proc = self._run(["exec", cid, "id", "-u"], timeout=30)
         return int(proc.stdout.strip()) if proc.returncode == 0 and proc.stdout.strip().isdigit() else None
@@ -317,48 +339,205 @@ def port_free(port: int) -> bool:
     return True
 
 
-def _get(port: int, route: str, timeout: float = 3.0) -> int | None:
+def _answer(port: int, route: str, timeout: float) -> int | str:
+    """The HTTP status of GET ``route``, else why there was none: "timeout" or "no answer"."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         conn.request("GET", route, headers={"Host": "localhost"})
         return conn.getresponse().status
+    except TimeoutError:
+        return "timeout"
     except (OSError, http.client.HTTPException):
-        return None
+        return "no answer"
     finally:
         conn.close()
 
 
+def _accepts(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+def wait_ready(engine: Engine, cid: str, ports: list[int], deadline: float) -> int | None:
+    """The port the app serves on once it is ready: the first to give any HTTP answer (to a path no app
+    has, which needs no database), or, at the deadline, the first that accepted a connection (an app whose
+    every request waits still gets its routes probed). None when nothing listens or the container stopped.
+
+    A TCP connect alone is not readiness: gunicorn binds before its workers have imported the app."""
+    readiness = f"/dfix-verify-ready-{uuid.uuid4().hex[:8]}"
+    accepting: list[int] = []
+    while True:
+        for port in ports:
+            if _accepts(port):
+                if port not in accepting:
+                    accepting.append(port)
+                if isinstance(_answer(port, readiness, max(0.5, min(3.0, deadline - time.monotonic()))), int):
+                    return port
+        if time.monotonic() >= deadline or not engine.is_running(cid):
+            return accepting[0] if accepting and engine.is_running(cid) else None
+        time.sleep(0.5)
+
+
+def probe_routes(port: int, routes: list[str], timeout: float = ROUTE_SECONDS,
+                 budget: float = ROUTES_BUDGET) -> tuple[list[str], dict[str, int], dict[str, str]]:
+    """GET each route once, in order, each for at most ``timeout`` seconds: (probed, statuses, unanswered).
+
+    One at a time, not concurrently: a single-worker server (gunicorn's default) would otherwise serve
+    them in whatever order they arrive, and the two images could not be compared route by route. Routes
+    left when ``budget`` runs out are not probed."""
+    probed: list[str] = []
+    statuses: dict[str, int] = {}
+    unanswered: dict[str, str] = {}
+    stop = time.monotonic() + budget
+    for route in routes:
+        if time.monotonic() >= stop:
+            break
+        probed.append(route)
+        answer = _answer(port, route, timeout)
+        if isinstance(answer, int):
+            statuses[route] = answer
+        else:
+            unanswered[route] = answer
+    return probed, statuses, unanswered
+
+
 def probe(engine: Engine, cid: str, ports: list[int], has_healthcheck: bool, stats: ImageStats,
-          wait: float = WAIT_SECONDS) -> None:
-    """Wait (bounded) until the app answers HTTP on one of ``ports`` and its healthcheck passes."""
+          wait: float = WAIT_SECONDS, routes: list[str] | None = None) -> None:
+    """Wait (bounded) until the app is ready on one of ``ports``, probe ``routes`` (the health paths by
+    default), wait for its healthcheck to pass, then record whether the container still runs."""
     deadline = time.monotonic() + wait
-    answered = not ports
+    routes = list(routes or HEALTH_ROUTES)
+    if ports:
+        port = wait_ready(engine, cid, ports, deadline)
+        if port is not None:
+            probed, statuses, unanswered = probe_routes(port, routes)
+            if engine.is_running(cid):  # else whatever answered was someone else's (ours could not bind?)
+                stats.port, stats.probed, stats.routes, stats.unanswered = port, probed, statuses, unanswered
+                best = next((r for r in statuses if statuses[r] < 300), None) \
+                    or next((r for r in statuses if statuses[r] < 400), None) \
+                    or next(iter(statuses), None)
+                if best is not None:
+                    stats.route, stats.status = best, statuses[best]
     healthy = not has_healthcheck
-    while time.monotonic() < deadline and not (answered and healthy):
-        if not answered:
-            for port in ports:
-                if _get(port, "/", timeout=1.0) is not None:
-                    stats.port = port
-                    stats.routes = {r: s for r in HEALTH_ROUTES if (s := _get(port, r)) is not None}
-                    best = next((r for r in stats.routes if stats.routes[r] < 300), None) \
-                        or next((r for r in stats.routes if stats.routes[r] < 400), None) \
-                        or next(iter(stats.routes), None)
-                    if best is not None:
-                        stats.route, stats.status = best, stats.routes[best]
-                    if not engine.is_running(cid):
-                        # ours is gone (it could not bind?): whatever answered was someone else's
-                        stats.port, stats.route, stats.status, stats.routes = None, None, None, {}
-                    answered = True
-                    break
-        if not healthy and engine.healthcheck(cid):
+    while not healthy:
+        if engine.healthcheck(cid):
             healthy = True
-        if not (answered and healthy):
-            if not engine.is_running(cid):
-                break
+        elif time.monotonic() >= deadline or not engine.is_running(cid):
+            break
+        else:
             time.sleep(0.5)
     if has_healthcheck:
         stats.healthcheck = "healthy" if healthy else "unhealthy"
-    stats.running = engine.is_running(cid)
+    state = engine.state(cid)
+    stats.running = state.get("running", False)
+    stats.restarts = state.get("restarts")
+    stats.exit_code = None if stats.running else state.get("exit_code")
+
+
+def _is_parameterless(path: str) -> bool:
+    return path.startswith("/") and not re.search(r"[<>{}()\[\]*?^$\\|+\s]", path)
+
+
+def app_facts(context: Path, dockerfile_text: str, dockerfile_name: str | None = None):
+    """What dfix reads of the app the Dockerfile's final stage runs (dfix.context.app.AppFacts), as the
+    rules see it; None when there is no command or the Dockerfile cannot be read."""
+    from .rules._app import final_app
+    from .rules.base import RuleContext
+    from .syntax import tokenize
+
+    try:
+        doc = tokenize(dockerfile_text)
+    except DockerfileSyntaxError:
+        return None
+    return final_app(doc, RuleContext(build_context=BuildContext(Path(context), dockerfile=dockerfile_name)))
+
+
+def app_routes(context: Path, dockerfile_text: str, dockerfile_name: str | None = None) -> list[str]:
+    """The parameterless GET routes found in the app's code (a Django view answers any method)."""
+    facts = app_facts(context, dockerfile_text, dockerfile_name)
+    return _get_routes(facts)
+
+
+def _get_routes(facts) -> list[str]:
+    if facts is None:
+        return []
+    found = [r.path for r in facts.routes if {"GET", "*"} & set(r.methods) and _is_parameterless(r.path)]
+    return list(dict.fromkeys(found))[:MAX_APP_ROUTES]
+
+
+def routes_to_probe(*facts) -> list[str]:
+    """The health paths, then every parameterless GET route of the apps' code (original and rewrite
+    alike, so both images get the same list), `/` last: it is the route most likely to do real work (a
+    page that queries a database), and a hanging `/` must not hold a single-worker server while the
+    others wait."""
+    found: list[str] = []
+    for each in facts:
+        found.extend(_get_routes(each))
+    ordered = [r for r in HEALTH_ROUTES if r != "/"] + [r for r in found if r != "/"] + ["/"]
+    return list(dict.fromkeys(ordered))
+
+
+def app_ports(declared: list[int], *facts) -> list[int]:
+    """The port the app's code and command say it listens on first, then the image's declared ones. A
+    server's default port counts only when the image declares none (it is a guess otherwise)."""
+    found = [f.port for f in facts if f is not None and f.port is not None
+             and (f.port_source != "server-default" or not declared)]
+    return list(dict.fromkeys(found + list(declared)))
+
+
+def _python_of(config: dict) -> str:
+    """The interpreter the image's command runs with: its own python, the python beside a virtualenv's
+    console script (/opt/venv/bin/gunicorn), else `python` on the image's PATH."""
+    argv = list(config.get("Entrypoint") or []) + list(config.get("Cmd") or [])
+    if len(argv) >= 3 and os.path.basename(argv[0]) in ("sh", "bash", "dash", "ash") and argv[1] == "-c":
+        argv = argv[2].split()
+    argv = [w for w in argv if w != "exec" and not re.match(r"^[A-Za-z_]\w*=", w)]
+    if not argv:
+        return "python"
+    first = argv[0]
+    if re.match(r"^python(\d+(\.\d+)*)?$", os.path.basename(first)):
+        return first
+    folder = os.path.dirname(first)
+    if first.startswith("/") and os.path.basename(folder) == "bin" and folder not in (
+            "/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin"):
+        return f"{folder}/python"
+    return "python"
+
+
+def import_check(engine: Engine, image: str, facts, config: dict | None = None) -> tuple[str | None, bool | None, str | None]:
+    """Whether the app's module (from ``facts``) imports in ``image`` as its USER, in its WORKDIR:
+    (module, imports, the last line of the error). (None, None, None) when there is no module to import
+    or the engine cannot run images; imports is None when no Python could be started.
+
+    No network, so an import that connects to a database fails fast instead of waiting on it."""
+    if facts is None or not facts.module or not engine.can_run:
+        return None, None, None
+    module = facts.module
+    code = f"import {module}"
+    if facts.module_root:
+        code = f"import sys; sys.path.insert(0, {facts.module_root!r}); {code}"
+    pythons = list(dict.fromkeys([_python_of(config or {}), "python", "python3"]))
+    for python in pythons:
+        with tempfile.TemporaryDirectory(prefix="dfix-verify-") as tmp:
+            cidfile = Path(tmp) / "cid"
+            args = ["run", "--cidfile", str(cidfile), "--network", "none", "--entrypoint", python, image, "-c", code]
+            if engine.name == "podman":
+                args.insert(1, "--pull=never")
+            proc = engine._run(args, timeout=IMPORT_SECONDS)
+            if cidfile.exists() and cidfile.read_text().strip():
+                engine.remove_container(cidfile.read_text().strip())
+        if proc.returncode == 0:
+            return module, True, None
+        if proc.returncode == 124:
+            return module, False, f"the import did not finish in {IMPORT_SECONDS:.0f} s"
+        if proc.returncode in (126, 127):
+            continue  # the engine could not start this interpreter (not in the image): try the next
+        lines = [line.strip() for line in proc.stderr.splitlines() if line.strip()]
+        return module, False, lines[-1] if lines else f"exit status {proc.returncode}"
+    return module, None, None
 
 
 # ---------------------------------------------------------------------------------------------- verify
@@ -450,7 +629,7 @@ class _Run:
                 stats.build_error = log
         return ok, seconds, log, info
 
-    def run_and_probe(self, stats: ImageStats, config: dict, ports: list[int]) -> None:
+    def run_and_probe(self, stats: ImageStats, config: dict, ports: list[int], routes: list[str] | None = None) -> None:
         if not self.engine.can_run:
             return
         with _port_locks(ports):
@@ -467,7 +646,7 @@ class _Run:
             try:
                 stats.ran = True
                 health = (config.get("Healthcheck") or {}).get("Test") or []
-                probe(self.engine, cid, ports, bool(health) and health[0] != "NONE", stats)
+                probe(self.engine, cid, ports, bool(health) and health[0] != "NONE", stats, routes=routes)
                 stats.uid = self.engine.exec_id_u(cid) if stats.running else None
                 stats.run_log = self.engine.logs(cid) or None
             finally:
@@ -564,13 +743,17 @@ def verify(context_dir: str | os.PathLike, engine: Engine | str | None = None, k
         config = info.get("Config") or {}
         if not report.original.builds and report.rewrite.builds:
             config = engine.inspect(report.rewrite.image).get("Config") or {}
-        declared = ports_of(config)
+        facts = (app_facts(context, text, dockerfile.name), app_facts(rewrite_context, result.fixed, dockerfile.name))
+        declared = app_ports(ports_of(config), *facts)
         ports = declared or [p for p in DEFAULT_PORTS if port_free(p)]
+        routes = routes_to_probe(*facts)
 
-        for stats in (report.original, report.rewrite):
+        for stats, own_facts in zip((report.original, report.rewrite), facts):
             if stats.builds:
                 image_config = engine.inspect(stats.image).get("Config") or {}
-                run.run_and_probe(stats, image_config, ports)
+                run.run_and_probe(stats, image_config, ports, routes)
+                stats.module, stats.imports, stats.import_error = import_check(
+                    engine, stats.image, own_facts or facts[0] or facts[1], image_config)
 
         if rebuild and (report.original.builds or report.rewrite.builds):
             app_file = _app_file(context, config)
@@ -600,18 +783,69 @@ def _judge(report: VerifyReport, engine: Engine) -> None:
     if not after.builds:
         reasons.append("the rewrite does not build")
     elif before.builds:
-        if answer_rank(after) < answer_rank(before):
+        compared = route_differences(before, after)
+        if compared is not None:
+            reasons.extend(compared)
+        elif answer_rank(after) < answer_rank(before):  # no routes probed in both: the best answers
             reasons.append(f"the rewrite answers {after.status or 'nothing'}, the original {before.status}")
         if before.healthcheck == "healthy" and after.healthcheck != "healthy":
             reasons.append("the original's healthcheck passes, the rewrite's does not")
-        if before.running and after.ran and not after.running:
-            reasons.append("the rewrite's container stopped, the original's kept running")
+        reasons.extend(state_differences(before, after))
     report.ok = not reasons
     if not engine.can_run:
         reasons.append(f"not run: {engine.name} only builds; install podman to run and probe the images")
     elif report.ok and before.ran and before.status is None and after.status is None:
         reasons.append("neither image answered HTTP: compared by build and healthcheck only")
     report.reasons = reasons
+
+
+def answer_class(stats: ImageStats, route: str) -> int | None:
+    """A route's answer as the judge compares it: the status's class (2 for 2xx ...), None for none
+    (a timeout in both images is alike; 200 and 500 are not)."""
+    status = stats.routes.get(route)
+    return None if status is None else status // 100
+
+
+def describe_answer(stats: ImageStats, route: str) -> str:
+    if route in stats.routes:
+        return str(stats.routes[route])
+    if route in stats.unanswered:
+        return "timeout" if stats.unanswered[route] == "timeout" else "no answer"
+    return "-"
+
+
+def route_differences(before: ImageStats, after: ImageStats) -> list[str] | None:
+    """One reason per route probed in both images whose answer differs in class; None when no route was
+    probed in both (nothing to compare route by route)."""
+    if not (before.ran and after.ran):
+        return None
+    common = [r for r in before.probed if r in after.probed]
+    if not common:
+        return None
+    reasons = []
+    for route in common:
+        if answer_class(before, route) != answer_class(after, route):
+            reasons.append(f"GET {route}: the original answers {describe_answer(before, route)}, "
+                           f"the rewrite {describe_answer(after, route)}")
+    return reasons
+
+
+def state_differences(before: ImageStats, after: ImageStats) -> list[str]:
+    """After the probes: the rewrite's container stopped (or crashed, or restarted) where the original's
+    did not, and its app module imports in the original only."""
+    reasons = []
+    if before.running and after.ran and not after.running:
+        exited = f" (exit code {after.exit_code})" if after.exit_code is not None else ""
+        reasons.append(f"the rewrite's container stopped{exited}, the original's kept running")
+    elif before.running is False and after.running is False and before.exit_code == 0 \
+            and after.exit_code not in (0, None):
+        reasons.append(f"the rewrite's container exited with {after.exit_code}, the original's with 0")
+    if (after.restarts or 0) > (before.restarts or 0):
+        reasons.append(f"the rewrite's container restarted {after.restarts} times, the original's {before.restarts or 0}")
+    if before.imports and after.imports is False:
+        reasons.append(f"the app module {after.module or before.module} does not import in the rewrite as its user: "
+                       f"{after.import_error}")
+    return reasons
 
 
 def _cell(value, unit: str = "") -> str:
@@ -633,10 +867,29 @@ def table_rows(report: VerifyReport) -> list[tuple[str, str, str]]:
             return "-"
         return f"{s.user or 'root (unset)'}, uid {_cell(s.uid)}"
 
+    def running(s: ImageStats) -> str:
+        if not s.ran:
+            return "-"
+        if s.running:
+            return "yes" + (f" ({s.restarts} restarts)" if s.restarts else "")
+        return "no" + (f", exit code {s.exit_code}" if s.exit_code is not None else "")
+
+    def imports(s: ImageStats) -> str:
+        if s.imports is None:
+            return "-"
+        return "yes" if s.imports else f"no: {s.import_error}"
+
+    # one row per probed route, in probe order: what each image answered to the same request
+    route_rows = [(f"  GET {route}", lambda s, route=route: describe_answer(s, route))
+                  for route in dict.fromkeys(report.original.probed + report.rewrite.probed)]
+    module = report.original.module or report.rewrite.module
     rows = []
     for label, get in (
         ("builds", lambda s: _cell(s.builds)),
         ("answers", answer),
+        *route_rows,
+        ("running after the probes", running),
+        *([(f"imports {module}", imports)] if module else []),
         ("healthcheck", lambda s: s.healthcheck or "none"),
         ("size", lambda s: _cell(s.size_mb, " MB")),
         ("layers", lambda s: _cell(s.layers)),
@@ -678,7 +931,7 @@ def print_report(report: VerifyReport, output_format: str = "text") -> None:
         console.print(f"note: {reason}" if report.ok else f"worse: {reason}", markup=False, highlight=False)
     for tag in report.kept:
         console.print(f"kept {tag}", markup=False, highlight=False)
-    console.print("verified: the rewrite builds and answers at least as well as the original" if report.ok
+    console.print("verified: the rewrite builds and answers every probed route like the original" if report.ok
                   else "not verified", markup=False, highlight=False)
 
 
