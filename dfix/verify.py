@@ -42,6 +42,7 @@ IMPORT_SECONDS = 30.0  # an app module that serves when imported (no __main__ gu
 LOCK_WAIT = 600.0  # one run holds a port for its probe: at most ~1 min per image
 PORT_WAIT = 10.0  # for a port that another run (original, then rewrite) is still letting go
 BUILD_TIMEOUT = 1800
+BUILD_RETRIES = 2  # for the engine's own race with a parallel image removal, never for a failing step
 MANIFESTS = re.compile(
     r"(requirements.*\.(txt|in)|pyproject\.toml|poetry\.lock|uv\.lock|Pipfile(\.lock)?|setup\.(py|cfg)"
     r"|package(-lock)?\.json|.*Dockerfile.*|.*Containerfile.*|\.dockerignore|\.gitignore)"
@@ -184,6 +185,12 @@ class Engine:
                     "-f", str(dockerfile), "-t", tag, str(context)]
         start = time.monotonic()
         proc = self._run(args, timeout=BUILD_TIMEOUT)
+        for _ in range(BUILD_RETRIES):
+            # buildah before 1.43 fails a build whose cache lookup or commit meets a layer that a parallel
+            # `rmi` just removed (buildah#5674: "layer not known"); the same build run again succeeds
+            if proc.returncode == 0 or "layer not known" not in proc.stdout + proc.stderr:
+                break
+            proc = self._run(args, timeout=BUILD_TIMEOUT)
         seconds = round(time.monotonic() - start, 1)
         self.last_steps = build_steps(proc.stdout + proc.stderr)
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])

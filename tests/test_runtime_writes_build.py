@@ -6,8 +6,8 @@ must stay writable by the user DF302 switches to.
 - a Django app with its SQLite file in the working directory, migrated at build time and again at start:
   the database stayed root's, and the first request that saved a session got a 500.
 
-Each is built twice (original and rewrite) by `dfix verify`, run and probed: the rewrite must answer like the
-original, as uid 10001. Needs the engine scripts/setup-engine.sh installs; about a minute each on 2 cores.
+Each goes through `dfix --write --verify`: the original and the candidate are built, run and probed, and the
+candidate must answer like the original, as uid 10001. Needs the engine scripts/setup-engine.sh installs.
 """
 
 from __future__ import annotations
@@ -18,44 +18,39 @@ from pathlib import Path
 
 import pytest
 
-from dfix.verify import runs_as_non_root, verify
-
-from .test_verify_build import env, leftovers, podman  # noqa: F401  (session fixtures: the engine)
+from .test_verify_build import env  # noqa: F401  (session fixture: the engine)
+from .test_verify_fix_build import run_dfix
 
 APPS = Path(__file__).resolve().parent / "builds"
 
 
-def _verified(app: str, tmp_path: Path, podman) -> tuple[object, str]:  # noqa: F811
+def _verified(app: str, tmp_path: Path, env) -> tuple[dict, str]:  # noqa: F811
+    """`dfix --write --verify` on a copy of the app: the first candidate, with DF302, must be the one written
+    (a fallback that drops the non-root user would hide the bug), built, run and probed like the original."""
     context = tmp_path / app
     shutil.copytree(APPS / app, context)
-    report = verify(context, podman, rebuild=False)
-    assert leftovers(podman, report) == []
-    assert report.original.builds, report.original.build_error
-    assert report.rewrite.builds, report.rewrite.build_error
-    assert report.original.status == 200 and report.original.running, report.original.routes
-    # the numbers for the run log (pytest -s): what the hand-over costs in size
-    print(json.dumps({"app": app, "size_mb": [report.original.size_mb, report.rewrite.size_mb],
-                      "layers": [report.original.layers, report.rewrite.layers]}))
-    return report, context.joinpath("Dockerfile").read_text()
-
-
-@pytest.mark.build
-def test_uv_run_syncs_at_start_as_the_user(tmp_path, podman):  # noqa: F811
-    report, _ = _verified("uv-run-sync", tmp_path, podman)
-    assert "DF302" in report.applied, report.applied
-    assert report.rewrite.running and report.rewrite.status == 200, (report.rewrite.status, report.rewrite.routes)
-    assert report.ok, report.reasons
-    assert runs_as_non_root(report) and report.rewrite.uid == 10001
+    proc = run_dfix(env, "--write", "--verify", "--format", "json", context)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    (record,) = json.loads(proc.stdout)["files"]
+    check = record["verify"]
+    (chosen,) = check["attempts"]
+    assert chosen["ok"] and check["written"] == chosen["name"], check
+    assert "DF302" in chosen["rules"], chosen["rules"]
+    assert chosen["uid"] == 10001
+    assert chosen["routes"] == check["original_routes"] and chosen["routes"].get("/") == 200, check
     # the environment is handed over in the layers that wrote it, not copied again by a chown layer: the
     # rewrite (a user, the venv handed over) is no larger than the original beyond useradd's files
-    assert report.rewrite.size_mb <= report.original.size_mb + 0.1, (report.original.size_mb, report.rewrite.size_mb)
+    assert chosen["size_mb"] <= check["original_size_mb"] + 0.1, (check["original_size_mb"], chosen["size_mb"])
+    return check, (context / "Dockerfile").read_text()
 
 
 @pytest.mark.build
-def test_django_sqlite_in_the_working_directory_stays_writable(tmp_path, podman):  # noqa: F811
-    report, _ = _verified("django-sqlite", tmp_path, podman)
-    assert "DF302" in report.applied, report.applied
-    assert report.rewrite.running and report.rewrite.status == 200, (report.rewrite.status, report.rewrite.routes)
-    assert report.ok, report.reasons
-    assert runs_as_non_root(report) and report.rewrite.uid == 10001
-    assert report.rewrite.size_mb <= report.original.size_mb + 0.1, (report.original.size_mb, report.rewrite.size_mb)
+def test_uv_run_syncs_at_start_as_the_user(tmp_path, env):  # noqa: F811
+    _, written = _verified("uv-run-sync", tmp_path, env)
+    assert "chown -R 10001:10001" in written and "uv run" in written
+
+
+@pytest.mark.build
+def test_django_sqlite_in_the_working_directory_stays_writable(tmp_path, env):  # noqa: F811
+    _, written = _verified("django-sqlite", tmp_path, env)
+    assert "manage.py migrate" in written and "-exec chown -h 10001:10001" in written
