@@ -202,19 +202,6 @@ def test_original_that_upgrades_pip_and_pins_packaging_verifies(tmp_path, podman
     assert leftovers(podman, report) == []
 
 
-@pytest.mark.build
-def test_full_base_goes_slim_with_unsafe_fixes(tmp_path, podman):
-    """Issue #5 asks for fastapi-naive's final stage without a compiler. Its base, python:3.12, is the full
-    image and brings gcc itself; a project that opts into unsafe fixes gets DF402's slim base."""
-    source = tmp_path / "source" / "fastapi-naive"
-    shutil.copytree(EXAMPLES / "fastapi-naive", source)
-    (source / ".dfix.toml").write_text("unsafe-fixes = true\n")
-    report = check_example(source, tmp_path, podman, rebuild=False)
-    assert "DF402" in report.applied, report.applied
-    assert "gcc" in report.original.compilers and report.rewrite.compilers == [], report.rewrite.compilers
-    assert shrinks_by(report, 0.30), (report.original.size_mb, report.rewrite.size_mb)
-
-
 # issue #5: projects whose dependencies compile, installed with a packaging tool (uv sync, pipenv --system,
 # poetry with virtualenvs.create false; poetry reads a simple index, the API the offline proxy serves)
 TOOL_APPS = [("uv-psycopg-api", "uv"), ("pipenv-mysql-api", "pipenv"), ("poetry-postgres-api", "poetry")]
