@@ -47,7 +47,7 @@ def _verified(app: str, tmp_path: Path, env) -> tuple[dict, str]:  # noqa: F811
 @pytest.mark.build
 def test_uv_run_syncs_at_start_as_the_user(tmp_path, env):  # noqa: F811
     _, written = _verified("uv-run-sync", tmp_path, env)
-    assert "chown -R 10001:10001" in written and "uv run" in written
+    assert "chown -R 10001:10001 /app/.venv" in written and 'CMD ["uv", "run"' in written
 
 
 @pytest.mark.build
