@@ -137,3 +137,27 @@ def test_full_base_with_compiled_dependencies_is_written_slim_with_a_builder(app
     froms = [line.split()[1:] for line in written.splitlines() if line.startswith("FROM ")]
     assert froms == [["python:3.12-trixie", "AS", "builder"], ["python:3.12-slim-trixie"]], froms
     assert COMPILED_APPS[app] in written.split("FROM python:3.12-slim-trixie")[1]
+
+
+@pytest.mark.build
+def test_an_app_that_writes_where_its_user_cannot_keeps_root_and_the_other_fixes_land(tmp_path, env):
+    """The default candidate's non-root user cannot open /var/log/app.log: DF302 is found responsible with
+    the app's PermissionError, and the candidate without it (pinned base, env defaults, .dockerignore) is
+    written. The user's image keeps running as root, said in the report, rather than not starting."""
+    context = tmp_path / "writes_var_log"
+    shutil.copytree(APPS / "writes_var_log", context)
+    proc = run_dfix(env, "--write", "--verify", "--format", "json", context)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    (record,) = json.loads(proc.stdout)["files"]
+    check = record["verify"]
+    first, last = check["attempts"][0], check["attempts"][-1]
+    assert first["name"] == "default" and not first["ok"]  # nothing unsafe applies: the ladder starts there
+    assert [c["code"] for c in first["culprits"]] == ["DF302"]
+    assert "PermissionError" in first["culprits"][0]["log"]
+    assert last["ok"] and check["written"] == last["name"] == "default without DF302"
+    assert {"DF401", "DF601"} <= set(last["rules"]) and last["uid"] == 0
+    written = (context / "Dockerfile").read_text()
+    assert "USER" not in written and written.startswith("FROM python:3.12-slim-trixie\n")
+    assert (context / ".dockerignore").is_file()
+    (reported,) = [f for f in record["reported"] if f["code"] == "DF302"]
+    assert reported["reason"].startswith("--verify: ")
