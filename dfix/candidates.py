@@ -18,11 +18,11 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .engine import FileResult, Options, fix_text, load_rules, read_source
+from .engine import FileResult, Options, context_for, fix_text, load_rules, read_source
 from .files import read_bytes
 from .rules import ALL_RULES
 from .verify import (
-    DEFAULT_PORTS, Engine, ImageStats, OriginalBuildError, VerifyError, VerifyReport, _judge, _Run, app_facts, app_ports,
+    DEFAULT_PORTS, Engine, ImageStats, OriginalBuildError, VerifyReport, _judge, _Run, app_facts, app_ports,
     import_check, port_free, ports_of, routes_to_probe,
 )
 
@@ -175,7 +175,7 @@ def _failing_log(report: VerifyReport) -> str:
     stats = report.rewrite
     if not stats.builds:
         return stats.build_error or ""
-    return getattr(stats, "run_log", None) or ""
+    return stats.run_log or ""
 
 
 def prove(path: Path, options: Options, default: FileResult, engine: Engine) -> tuple[FileResult, Verification]:
@@ -185,7 +185,6 @@ def prove(path: Path, options: Options, default: FileResult, engine: Engine) -> 
     dockerfile = Path(path).resolve()
     context = dockerfile.parent
     verification = Verification(engine.name)
-    from .engine import context_for
 
     def fix(opts: Options) -> FileResult:
         return fix_text(default.original, default.path, opts, load_rules(opts), context_for(path))
