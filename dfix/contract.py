@@ -40,6 +40,7 @@ def contract(doc: Document) -> dict[str, object]:
         facets[f"{prefix}.base-tag"] = stage.base_expanded[len(_image_name(stage.base_expanded)):]
         labels: dict[str, str] = {}
         runs, others = [], []
+        commands: dict[str, tuple] = {}
         for ins in stage.body:
             keyword = ins.keyword
             if keyword == "LABEL":
@@ -63,15 +64,20 @@ def contract(doc: Document) -> dict[str, object]:
                     if handed:
                         facets.setdefault(f"{prefix}.runtime-ownership", []).extend(handed)
             elif keyword in ("CMD", "ENTRYPOINT"):
-                argv, dev = _command_key(doc, stage, ins)
-                facets.setdefault(f"{prefix}.{keyword.lower()}", []).append(argv)
-                facets.setdefault(f"{prefix}.command-dev-flags", []).append(dev)
+                # only the stage's last of each reaches the image (BuildKit empties an inherited CMD at an
+                # ENTRYPOINT only while the stage has set none, and a later CMD sets it again either way)
+                commands[keyword] = _command_key(doc, stage, ins)
             elif keyword == "HEALTHCHECK":
                 facets.setdefault(f"{prefix}.healthcheck", []).append(_instruction_key(doc, ins))
             elif keyword == "USER":
                 facets.setdefault(f"{prefix}.user", []).append(ins.args)
             else:
                 others.append(_instruction_key(doc, ins))
+        for keyword in ("ENTRYPOINT", "CMD"):
+            if keyword in commands:
+                argv, dev = commands[keyword]
+                facets[f"{prefix}.{keyword.lower()}"] = [argv]
+                facets.setdefault(f"{prefix}.command-dev-flags", []).append(dev)
         facets[f"{prefix}.labels"] = labels
         copies = _without_overwritten_copies(doc, stage)
         # ownership apart, so the non-root fix can declare exactly that it hands the app files over

@@ -43,6 +43,7 @@ POINTS_AT = {
     "DF505": ({"CMD", "ENTRYPOINT"}, set()),
     "DF506": ({"CMD", "ENTRYPOINT"}, set()),
     "DF507": ({"CMD", "ENTRYPOINT"}, set()),
+    "DF508": ({"CMD", "ENTRYPOINT"}, set()),
     "DF601": (None, set()),
 }
 

@@ -11,6 +11,7 @@ from .apt_update_with_install import AptUpdateWithInstall
 from .base import FileChange, Finding, Rule, RuleContext, Safety
 from .base_image_pin import BaseImagePin
 from .dependency_layer_order import DependencyLayerOrder
+from .dead_command import DeadCommand
 from .dev_server import DevServer
 from .dockerignore import DockerIgnoreRule
 from .exec_form_command import ExecFormCommand
@@ -40,6 +41,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     BaseImagePin,
     PythonSlimBase,
     MaintainerToLabel,
+    DeadCommand,
     PythonEnvDefaults,
     NoReload,
     ExecFormCommand,
