@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from .conftest import FIXTURES
-from .test_verify_build import env, podman  # noqa: F401  (session fixtures: the engine)
+from .test_verify_build import env, listing, podman  # noqa: F401  (session fixtures: the engine)
 
 CASES = sorted((FIXTURES / "dead-command").iterdir())
 
@@ -26,8 +26,7 @@ def test_the_image_runs_the_same_command(case, podman):  # noqa: F811
                                env=podman.env, capture_output=True, text=True, timeout=300)
         assert build.returncode == 0, build.stderr
         try:
-            config = json.loads(subprocess.run([podman.path, "image", "inspect", tag], env=podman.env,
-                                               capture_output=True, text=True, check=True).stdout)[0]["Config"]
+            config = json.loads(listing(podman, "image", "inspect", tag))[0]["Config"]
         finally:
             subprocess.run([podman.path, "rmi", tag], env=podman.env, capture_output=True)
         configs.append((config.get("Entrypoint"), config.get("Cmd")))

@@ -15,6 +15,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -84,13 +85,24 @@ def tree(root: Path) -> dict[str, tuple[str, int, int]]:
     }
 
 
+def listing(engine: Engine, *args: str) -> str:
+    """The output of a podman listing (`images -a`, `ps -a`). Podman 4.3 fails one now and then while
+    another process removes an image ("checking if image ... is dangling: ... image not known"): the tests
+    run in parallel, so it is asked again, a few times, before that counts as a failure."""
+    for _ in range(5):
+        proc = subprocess.run([engine.path, *args], env=engine.env, capture_output=True, text=True)
+        if proc.returncode == 0:
+            return proc.stdout
+        time.sleep(1)
+    raise AssertionError(f"podman {' '.join(args)} kept failing: {proc.stderr}")
+
+
 def leftovers(engine: Engine, report: VerifyReport) -> list[str]:
     """Our containers and images still present after verify returned."""
     tags = {s.image for s in (report.original, report.rewrite) if s.image}
     found = []
-    ps = subprocess.run([engine.path, "ps", "-a", "--format", "{{.ID}} {{.Image}}"], env=engine.env,
-                        capture_output=True, text=True, check=True)
-    found += [line for line in ps.stdout.splitlines() if any(t in line for t in tags)]
+    found += [line for line in listing(engine, "ps", "-a", "--format", "{{.ID}} {{.Image}}").splitlines()
+              if any(t in line for t in tags)]
     for tag in tags:
         exists = subprocess.run([engine.path, "image", "exists", tag], env=engine.env, check=False)
         if exists.returncode == 0:
@@ -259,8 +271,7 @@ def test_original_that_does_not_build_is_an_error_and_cleaned_up(tmp_path, podma
     with pytest.raises(verify_mod.OriginalBuildError, match="the original does not build: .*exit status 3") as caught:
         verify(app, podman, name=name)
     assert "RUN exit 3" in caught.value.log
-    images = subprocess.run([podman.path, "images", "-a", "--format", "{{.Repository}}"], env=podman.env,
-                            capture_output=True, text=True, check=True).stdout
+    images = listing(podman, "images", "-a", "--format", "{{.Repository}}")
     assert name not in images
 
 
@@ -344,8 +355,7 @@ def test_busy_port_is_a_one_line_error(tmp_path, podman, monkeypatch):
         holder.listen()
         with pytest.raises(VerifyError, match="port 8097 is in use"):
             verify(app, podman, rebuild=False, name=name)
-    images = subprocess.run([podman.path, "images", "-a", "--format", "{{.Repository}}"], env=podman.env,
-                            capture_output=True, text=True, check=True).stdout
+    images = listing(podman, "images", "-a", "--format", "{{.Repository}}")
     assert name not in images  # the aborted run removed what it had built
 
 
