@@ -14,7 +14,6 @@ The engine work (build, run, probe, cleanup) is dfix/verify.py's; this module de
 from __future__ import annotations
 
 import dataclasses
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from .files import read_bytes
 from .rules import ALL_RULES
 from .verify import (
     DEFAULT_PORTS, Engine, ImageStats, OriginalBuildError, VerifyReport, _judge, _Run, app_facts, app_ports,
-    import_check, port_free, ports_of, routes_to_probe,
+    import_check, port_free, ports_of, routes_to_probe, stage_rewrite,
 )
 
 # A candidate may be this much larger than the original and still count as "no larger": the user the
@@ -106,22 +105,7 @@ class Prover:
         if not self.original.builds:
             self.measure_original()  # on the first candidate: a file no candidate changes costs no build
         name = f"candidate{len(self._seen) + 1}"
-        folder = self.run.tmp / name
-        folder.mkdir()
-        context = self.context
-        if result.side_files:
-            # the fixes also rewrite context files (.dockerignore): this candidate builds from a copy with them
-            context = folder / "context"
-            shutil.copytree(self.context, context, symlinks=True)
-            for side, (_, text) in result.side_files.items():
-                target = context / Path(side).resolve().relative_to(self.context)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(text.encode("utf-8"))
-        dockerfile = folder / self.dockerfile.name
-        dockerfile.write_text(result.fixed, encoding="utf-8", newline="")
-        side_ignore = self.dockerfile.with_name(self.dockerfile.name + ".dockerignore")
-        if side_ignore.is_file():
-            shutil.copyfile(side_ignore, dockerfile.with_name(dockerfile.name + ".dockerignore"))
+        dockerfile, context = stage_rewrite(self.run.tmp / name, self.dockerfile, self.context, result)
         stats = ImageStats()
         self.builds += 1
         self.run.build(dockerfile, context, name, stats, keepable=False)
@@ -148,13 +132,14 @@ class Prover:
 
 
 def _candidate_reasons(report: VerifyReport) -> list[str]:
-    """What --verify asks of a rewrite beyond `dfix verify`'s comparison: its own HEALTHCHECK passes, it
-    runs as the user it claims, and it is no larger than the original."""
+    """What --verify asks of a rewrite beyond `dfix verify`'s comparison (_judge, which has said whether it
+    builds, answers, keeps running and passes a HEALTHCHECK the original passes): its own HEALTHCHECK (one
+    the fixes added) passes, it runs as the user it claims, and it is no larger than the original."""
     before, after = report.original, report.rewrite
     reasons = []
     if not after.builds:
-        return [] if "the rewrite does not build" in report.reasons else ["the rewrite does not build"]
-    if after.healthcheck == "unhealthy":
+        return reasons
+    if after.healthcheck == "unhealthy" and before.healthcheck != "healthy":
         reasons.append("its HEALTHCHECK fails")
     claimed = (after.user or "").partition(":")[0]
     if after.uid is not None and claimed:
@@ -166,8 +151,6 @@ def _candidate_reasons(report: VerifyReport) -> list[str]:
         reasons.append(f"it claims user {claimed} but no process could be started as it")
     if before.size_mb is not None and after.size_mb is not None and after.size_mb > before.size_mb + SIZE_SLACK_MB:
         reasons.append(f"it is larger than the original ({after.size_mb} MB > {before.size_mb} MB)")
-    if before.running and after.ran and after.running is False and "stopped" not in " ".join(report.reasons):
-        reasons.append("its container stopped")
     return reasons
 
 

@@ -690,6 +690,33 @@ class _Run:
         return kept
 
 
+def stage_rewrite(folder: Path, dockerfile: Path, context: Path, result) -> tuple[Path, Path]:
+    """Write a rewrite under ``folder`` (outside the user's files) to build it: its Dockerfile, and the build
+    context it builds from, which is the user's own unless the fixes also rewrite context files (a
+    .dockerignore), then a copy with them. A Dockerfile-specific ignore file goes beside the rewritten
+    Dockerfile as the fixes leave it. Raises VerifyError for a fix that writes outside the context."""
+    if any(not Path(side).resolve().is_relative_to(context) for side in result.side_files):
+        raise VerifyError(f"{dockerfile}: a fix rewrites a file outside the build context")
+    folder.mkdir(parents=True)
+    rewrite_context = context
+    if result.side_files:
+        rewrite_context = folder / "context"
+        shutil.copytree(context, rewrite_context, symlinks=True)
+        for side, (_, side_text) in result.side_files.items():
+            target = rewrite_context / Path(side).resolve().relative_to(context)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(side_text.encode("utf-8"))
+    rewritten = folder / dockerfile.name
+    rewritten.write_text(result.fixed, encoding="utf-8", newline="")
+    ignore_name = dockerfile.name + ".dockerignore"
+    side_ignore = dockerfile.with_name(ignore_name)
+    if side_ignore.is_file() and dockerfile.parent.is_relative_to(context):
+        side_ignore = rewrite_context / side_ignore.relative_to(context)  # as the fixes leave it
+    if side_ignore.is_file():
+        shutil.copyfile(side_ignore, rewritten.with_name(ignore_name))
+    return rewritten, rewrite_context
+
+
 def verify(context_dir: str | os.PathLike, engine: Engine | str | None = None, keep: bool = False,
            rebuild: bool = True, name: str | None = None, options: Options | None = None) -> VerifyReport:
     """Build, run and compare the original Dockerfile in ``context_dir`` and dfix's rewrite of it.
@@ -722,24 +749,7 @@ def verify(context_dir: str | os.PathLike, engine: Engine | str | None = None, k
                           sorted({f.code for f in result.applied}), ImageStats(), ImageStats())
     run = _Run(engine, keep, name)
     try:
-        rewritten = run.tmp / "rewrite" / dockerfile.name
-        rewritten.parent.mkdir()
-        rewritten.write_text(result.fixed, encoding="utf-8", newline="")
-        side_ignore = dockerfile.with_name(dockerfile.name + ".dockerignore")
-        if side_ignore.is_file():  # a Dockerfile-specific ignore file must follow the Dockerfile
-            shutil.copyfile(side_ignore, rewritten.with_name(rewritten.name + ".dockerignore"))
-
-        rewrite_context = context
-        if any(not Path(side).resolve().is_relative_to(context) for side in result.side_files):
-            raise VerifyError(f"{dockerfile}: a fix rewrites a file outside the build context")
-        if result.side_files:
-            # the fixes also rewrite context files (.dockerignore): the rewrite builds from a copy with them
-            rewrite_context = run.tmp / "rewrite-context"
-            shutil.copytree(context, rewrite_context, symlinks=True)
-            for side, (_, side_text) in result.side_files.items():
-                target = rewrite_context / Path(side).resolve().relative_to(context)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(side_text.encode("utf-8"))
+        rewritten, rewrite_context = stage_rewrite(run.tmp / "rewrite", dockerfile, context, result)
         report.side_files = sorted(str(Path(side).resolve().relative_to(context)) for side in result.side_files)
 
         _, _, _, info = run.build(dockerfile, context, "original", report.original)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dfix.candidates import SIZE_SLACK_MB, _candidate_reasons
 from dfix.report.output import verification_lines
-from dfix.verify import ImageStats, VerifyReport
+from dfix.verify import Engine, ImageStats, VerifyReport, _judge
 
 
 def report(**rewrite) -> VerifyReport:
@@ -39,9 +39,16 @@ def test_no_larger_than_the_original_up_to_the_slack():
 
 def test_a_candidate_that_does_not_build_says_so_once():
     failed = report(builds=False)
-    failed.reasons = ["the rewrite does not build"]
-    assert _candidate_reasons(failed) == []
-    assert _candidate_reasons(report(builds=False)) == ["the rewrite does not build"]
+    _judge(failed, Engine("podman", "/usr/bin/podman"))
+    assert failed.reasons == ["the rewrite does not build"] and _candidate_reasons(failed) == []
+
+
+def test_a_healthcheck_the_original_also_passed_is_judged_once():
+    both = report(healthcheck="unhealthy")
+    both.original.healthcheck = "healthy"
+    _judge(both, Engine("podman", "/usr/bin/podman"))
+    assert "the original's healthcheck passes, the rewrite's does not" in both.reasons
+    assert _candidate_reasons(both) == []
 
 
 def test_text_lines_say_what_was_written_and_why_not_the_rest():
@@ -66,3 +73,25 @@ def test_text_lines_say_what_was_written_and_why_not_the_rest():
                          "uid 10001")
     assert verification_lines({**verification, "builds": 1}, "dry-run")[0].startswith("--verify (podman, 1 build;")
     assert "would be written" in verification_lines(verification, "dry-run")[-1]
+
+
+def test_a_rewrite_is_staged_with_the_ignore_files_the_fixes_write(tmp_path):
+    """The candidate builds with the Dockerfile-specific ignore file as DF601 leaves it (it was copied from
+    the user's folder, unfixed), from a copy of the context; the user's files stay as they are."""
+    from dfix.engine import Options, context_for, fix_text
+    from dfix.verify import stage_rewrite
+
+    context = tmp_path / "ctx"
+    context.mkdir()
+    (context / "app.py").write_text("print(1)\n")
+    dockerfile = context / "Dockerfile"
+    dockerfile.write_text("FROM python:3.12-slim\nCOPY app.py /app/\nCMD [\"python\", \"/app/app.py\"]\n")
+    (context / "Dockerfile.dockerignore").write_text("*.md\n")
+    result = fix_text(dockerfile.read_text(), str(dockerfile), Options(), context=context_for(dockerfile))
+    fixed_ignore = result.side_files[str(context / "Dockerfile.dockerignore")][1]
+    assert ".git" in fixed_ignore
+    rewritten, rewrite_context = stage_rewrite(tmp_path / "stage", dockerfile, context, result)
+    assert rewritten.read_text() == result.fixed and rewrite_context != context
+    assert (rewritten.parent / "Dockerfile.dockerignore").read_text() == fixed_ignore
+    assert (rewrite_context / "Dockerfile.dockerignore").read_text() == fixed_ignore
+    assert (context / "Dockerfile.dockerignore").read_text() == "*.md\n"

@@ -12,14 +12,12 @@ candidate must answer like the original, as uid 10001. Needs the engine scripts/
 
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
 
 import pytest
 
 from .test_verify_build import env  # noqa: F401  (session fixture: the engine)
-from .test_verify_fix_build import run_dfix
+from .test_verify_fix_build import write_verified
 
 APPS = Path(__file__).resolve().parent / "builds"
 
@@ -27,11 +25,7 @@ APPS = Path(__file__).resolve().parent / "builds"
 def _verified(app: str, tmp_path: Path, env) -> tuple[dict, str]:  # noqa: F811
     """`dfix --write --verify` on a copy of the app: the first candidate, with DF302, must be the one written
     (a fallback that drops the non-root user would hide the bug), built, run and probed like the original."""
-    context = tmp_path / app
-    shutil.copytree(APPS / app, context)
-    proc = run_dfix(env, "--write", "--verify", "--format", "json", context)
-    assert proc.returncode == 0, proc.stderr + proc.stdout
-    (record,) = json.loads(proc.stdout)["files"]
+    record, context = write_verified(env, APPS / app, tmp_path)
     check = record["verify"]
     (chosen,) = check["attempts"]
     assert chosen["ok"] and check["written"] == chosen["name"], check

@@ -25,6 +25,16 @@ def run_dfix(env, *args, cwd=None) -> subprocess.CompletedProcess:
                           env={**env, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}, check=False)
 
 
+def write_verified(env, source: Path, tmp_path: Path) -> tuple[dict, Path]:
+    """`dfix --write --verify --format json` on a copy of ``source``: its one file record and the copy."""
+    context = tmp_path / source.name
+    shutil.copytree(source, context)
+    proc = run_dfix(env, "--write", "--verify", "--format", "json", context)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    (record,) = json.loads(proc.stdout)["files"]
+    return record, context
+
+
 @pytest.mark.build
 def test_a_slim_base_the_app_cannot_run_on_falls_back_and_names_the_rule(tmp_path, env, buildkit):
     """Both apps start only with a program the full image has (gcc, git): the unsafe candidate (slim base)
@@ -93,11 +103,7 @@ def test_repos_with_patch_dir_patch_the_proven_candidate(tmp_path, env):
 def test_uv_install_with_no_cache_dir_is_written_and_builds(tmp_path, env, buildkit):
     """uv takes --no-cache-dir as --no-cache and refuses the flag twice: DF107 must not add it, and the
     rewrite --verify writes is one that built, answered like the original and ran as 10001."""
-    context = tmp_path / "uv_no_cache_dir"
-    shutil.copytree(APPS / "uv_no_cache_dir", context)
-    proc = run_dfix(env, "--write", "--verify", "--format", "json", context)
-    assert proc.returncode == 0, proc.stderr + proc.stdout
-    (record,) = json.loads(proc.stdout)["files"]
+    record, context = write_verified(env, APPS / "uv_no_cache_dir", tmp_path)
     check = record["verify"]
     assert check["written"] is not None, check
     chosen = check["attempts"][-1]
@@ -120,11 +126,7 @@ COMPILED_APPS = {"flask-psycopg2-lxml": "libpq5", "starlette-pillow-mysql": "lib
 @pytest.mark.build
 @pytest.mark.parametrize("app", sorted(COMPILED_APPS))
 def test_full_base_with_compiled_dependencies_is_written_slim_with_a_builder(app, tmp_path, env, buildkit):
-    context = tmp_path / app
-    shutil.copytree(ROOT / "examples" / app, context)
-    proc = run_dfix(env, "--write", "--verify", "--format", "json", context)
-    assert proc.returncode == 0, proc.stderr + proc.stdout
-    (record,) = json.loads(proc.stdout)["files"]
+    record, context = write_verified(env, ROOT / "examples" / app, tmp_path)
     check = record["verify"]
     (chosen,) = check["attempts"]
     assert check["written"] == chosen["name"] == "unsafe" and chosen["ok"], check
@@ -144,11 +146,7 @@ def test_an_app_that_writes_where_its_user_cannot_keeps_root_and_the_other_fixes
     """The default candidate's non-root user cannot open /var/log/app.log: DF302 is found responsible with
     the app's PermissionError, and the candidate without it (pinned base, env defaults, .dockerignore) is
     written. The user's image keeps running as root, said in the report, rather than not starting."""
-    context = tmp_path / "writes_var_log"
-    shutil.copytree(APPS / "writes_var_log", context)
-    proc = run_dfix(env, "--write", "--verify", "--format", "json", context)
-    assert proc.returncode == 0, proc.stderr + proc.stdout
-    (record,) = json.loads(proc.stdout)["files"]
+    record, context = write_verified(env, APPS / "writes_var_log", tmp_path)
     check = record["verify"]
     first, last = check["attempts"][0], check["attempts"][-1]
     assert first["name"] == "default" and not first["ok"]  # nothing unsafe applies: the ladder starts there
