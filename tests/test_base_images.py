@@ -43,11 +43,11 @@ def test_every_row_names_its_source_and_known_fields():
     ("ghcr.io/astral-sh/uv:debian-slim", "debian", "useradd", 0, "/", False),
     ("ghcr.io/astral-sh/uv:python3.12-bookworm-slim", "debian", "useradd", 0, "/", True),
     ("nginx/unit:1.34.1-python3.13", "debian", "useradd", 0, "/", True),
-    ("quay.io/jupyterhub/jupyterhub:5", "ubuntu", "useradd", 0, "/srv/jupyterhub", True),
+    ("quay.io/jupyterhub/jupyterhub:5", "ubuntu", "useradd", 0, "/srv/jupyterhub", False),
     ("apache/beam_python3.9_sdk:2.50.0", "debian", "useradd", 0, None, True),
     ("quay.io/jupyter/scipy-notebook:2024-10-07", "ubuntu", "useradd", 1000, "/home/jovyan", True),
     ("langchain/langchain", "debian", "useradd", 0, None, True),
-    ("gcr.io/distroless/python3-debian12:nonroot", "distroless", "none", 65532, "/", True),
+    ("gcr.io/distroless/python3-debian12:nonroot", "distroless", "none", 65532, "/", False),
     ("registry.access.redhat.com/ubi9/ubi-minimal:9.4", "rhel", "none", 0, "/", False),
 ])
 def test_rows(image, os, tool, uid, workdir, python):
@@ -157,3 +157,30 @@ def test_rows_hold_for_the_standin_images():
         assert py == ("venv" if facts.venv else "python" if facts.python else "nopython"), image
         inspect = _podman("image", "inspect", "--format", "{{.Config.WorkingDir}}", image)
         assert (inspect.stdout.strip() or "/") == facts.workdir, image
+
+
+# -- DF403 reads the table -------------------------------------------------------------------------
+
+def _df403(tmp_path, base: str):
+    text = (f"FROM {base}\nWORKDIR /app\n"
+            "RUN apt-get update && apt-get install -y --no-install-recommends gcc build-essential "
+            "&& rm -rf /var/lib/apt/lists/*\n"
+            "COPY requirements.txt .\nRUN pip install --no-cache-dir -r requirements.txt\n"
+            "COPY . .\nCMD [\"python\", \"main.py\"]\n")
+    (tmp_path / "requirements.txt").write_text("numpy\n")
+    result = fix_text(text, str(tmp_path / "Dockerfile"), Options(select=frozenset({"DF403"}), unsafe_fixes=True),
+                      context=BuildContext(tmp_path))
+    return result
+
+
+def test_builder_on_a_python_based_image_the_table_knows(tmp_path):
+    result = _df403(tmp_path, "langchain/langchain")
+    assert [f.code for f in result.applied] == ["DF403"], [f.reason for f in result.remaining]
+    assert result.fixed.startswith("FROM langchain/langchain AS builder\n")
+    assert "RUN python -m venv /opt/venv" in result.fixed
+
+
+def test_builder_not_assumed_on_a_base_without_venv(tmp_path):
+    result = _df403(tmp_path, "mycorp/base:1")
+    assert not result.applied
+    assert any("not a python image" in (f.reason or "") for f in result.remaining)
