@@ -184,3 +184,24 @@ def test_builder_not_assumed_on_a_base_without_venv(tmp_path):
     result = _df403(tmp_path, "mycorp/base:1")
     assert not result.applied
     assert any("not a python image" in (f.reason or "") for f in result.remaining)
+
+
+# -- DF201: a WORKDIR given by an ENV with a literal value -----------------------------------------
+
+def test_workdir_from_a_literal_env_is_resolved(tmp_path):
+    (tmp_path / "requirements.txt").write_text("flask\n")
+    text = ("FROM python:3.12-slim\nENV APP_HOME /app\nWORKDIR $APP_HOME\nCOPY . .\n"
+            "RUN pip install --no-cache-dir -r requirements.txt\nCMD [\"python\", \"main.py\"]\n")
+    result = fix_text(text, str(tmp_path / "Dockerfile"), Options(select=frozenset({"DF201"})),
+                      context=BuildContext(tmp_path))
+    assert [f.code for f in result.applied] == ["DF201"], [f.reason for f in result.remaining]
+    assert result.fixed.index("COPY requirements.txt") < result.fixed.index("COPY . .")
+
+
+def test_workdir_from_an_arg_stays_unknown(tmp_path):
+    (tmp_path / "requirements.txt").write_text("flask\n")
+    text = ("FROM python:3.12-slim\nARG APP_HOME=/app\nWORKDIR $APP_HOME\nCOPY . .\n"
+            "RUN pip install --no-cache-dir -r requirements.txt\nCMD [\"python\", \"main.py\"]\n")
+    result = fix_text(text, str(tmp_path / "Dockerfile"), Options(select=frozenset({"DF201"})),
+                      context=BuildContext(tmp_path))
+    assert not result.applied and "variable" in result.remaining[0].reason
