@@ -51,7 +51,8 @@ def test_table_is_dated_and_keeps_variants():
     assert table.date == "2026-11-01"
     for image, entry in table.images.items():
         tags = entry.get("tags", {})
-        assert tags or entry.get("note"), image
+        # a row of base facts only (dfix/base_images.py) has no pin: DF401 reports it as unknown, as before
+        assert tags or entry.get("note") or entry.get("source"), image
         for floating, pinned in tags.items():
             assert pin_mod._valid_pin(pinned), (image, pinned)
             assert pinned != floating

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 
+from .. import base_images
+
 DEBIAN_RELEASES = ("bullseye", "bookworm", "trixie")
-# python:* tags without a codename point at the newest release (trixie since August 2025)
-DEFAULT_DEBIAN = "trixie"
 # releases python:* tags have named (or will) that the tables do not cover: never the default's names
 OTHER_DEBIAN = ("jessie", "stretch", "buster", "forky", "sid")
 
@@ -121,18 +121,8 @@ _DEV = re.compile(r"-dev(:\w+)?$")
 
 
 def debian_release(image: str) -> str | None:
-    """The Debian release a python:*/debian:* image is built on; None when the tag does not say."""
-    name, _, tag = image.split("@")[0].split("/")[-1].partition(":")
-    for release in DEBIAN_RELEASES:
-        if release in tag:
-            return release
-    if any(other in tag.split("-") for other in OTHER_DEBIAN):
-        return None
-    if name in ("python", "pypy") and "alpine" not in tag and "windows" not in tag:
-        return DEFAULT_DEBIAN
-    if name == "debian" and tag in ("", "latest", "stable", "stable-slim"):
-        return DEFAULT_DEBIAN
-    return None
+    """The Debian release an image is built on: its tag's codename, else the base-image table's release."""
+    return base_images.debian_release(image, DEBIAN_RELEASES, OTHER_DEBIAN)
 
 
 def is_build_only(package: str, alpine: bool) -> bool:

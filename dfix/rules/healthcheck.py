@@ -5,10 +5,10 @@ import posixpath
 import re
 
 from ..syntax import Edit
+from .. import base_images
 from .base import Rule, Safety
 from ._app import command_instructions, final_app
 
-_PYTHON_BASE = re.compile(r"(^|/)(python|pypy)(:|@|$)")
 _KNOWN_PORT = frozenset({"cmd", "gunicorn-bind", "uvicorn.run", "app.run", "gunicorn-config", "env", "expose", "server-default"})
 OPTIONS = "--interval=30s --timeout=5s --start-period=10s --retries=3"
 
@@ -106,7 +106,7 @@ def _python(doc, stage, entry, cmd) -> str | None:
             return first
         if first.startswith("/") and posixpath.basename(posixpath.dirname(first)) == "bin":
             return posixpath.join(posixpath.dirname(first), "python")  # a virtualenv's console script
-    if any(_PYTHON_BASE.search(s.base_expanded) for s in doc.stage_chain(stage)):
+    if any(base_images.facts(s.base_expanded).python for s in doc.stage_chain(stage)):
         return "python"
     return None
 

@@ -10,6 +10,7 @@ from ..syntax.shell import Command, script_of
 from ..context.dockerignore import DockerIgnore
 from ..context.python import declared_distributions, imported_top_level_modules
 from ..contract import hands_over_ownership
+from .. import base_images
 from .base import Rule, Safety
 from ._python_tools import (TOOL_COMPANIONS, TOOL_DISTRIBUTIONS, TOOL_PROGRAMS, UV_IMAGE, distribution_name,
                             undeclared_tool_imports)
@@ -17,7 +18,6 @@ from ._runtime_libs import OTHER_DEBIAN, debian_release, is_build_only, runtime_
 from .dependency_layer_order import _context_path, _copy_mapping
 
 VENV = "/opt/venv"
-_PYTHON_IMAGE = re.compile(r"(^|/)(python|pypy)(:|@|$)")
 # Paths that say the app expects packages where a plain `pip install` puts them, not in a virtualenv
 _SYSTEM_SITE = re.compile(r"/usr/local/lib/python|site-packages|/usr/local/bin/python|\bvenv\b|VIRTUAL_ENV")
 # a uv project keeps its environment where uv put it, so only the system paths matter there
@@ -153,7 +153,7 @@ class _Plan:
                            or p in _RPM_BUILD_ONLY]
         if full_base:
             return plan if plan.dep_runs else None
-        if not plan.build_only or not (_PYTHON_IMAGE.search(stage.base_expanded.split("@")[0]) or plan.dep_runs):
+        if not plan.build_only or not (base_images.facts(stage.base_expanded).python or plan.dep_runs):
             return None  # nothing ships a compiler, or not a Python image (the conversion is Python's)
         return plan
 
@@ -184,7 +184,8 @@ class _Plan:
             if reason:
                 return f"line {ins.line_number} {reason}"
         base = stage.base_expanded
-        if not _PYTHON_IMAGE.search(base.split("@")[0]):
+        facts = base_images.facts(base)
+        if not (facts.python and facts.venv):
             return f"{base} is not a python image, so a virtualenv cannot be assumed"
         last_package = max((i.index for i in self.package_runs), default=-1)  # none: the full image's own
         if any(d.index < last_package for d in self.dep_runs):

@@ -7,29 +7,18 @@ from ..syntax import Edit
 from ..syntax.packages import package_command
 from ..syntax.shell import script_of
 from .apt_lists_cleanup import _cleanup_text as _appended
+from .. import base_images
 from .base import Rule, Safety
 
 DEFAULT_UID = 10001
 _ROOT = re.compile(r"^(root|0)(:.*)?$")
-# Images whose default user is already not root; nothing to switch, and no tools to create a user.
-_NON_ROOT_BASES = re.compile(r"(:|-)nonroot\b|^cgr\.dev/chainguard/|(^|/)bitnami/|distroless/.*:(debug-)?nonroot")
-_NO_SHELL_BASES = re.compile(r"^scratch$|distroless|^cgr\.dev/chainguard/")
-_ALPINE = re.compile(r"alpine")
-_RHEL = re.compile(r"(^|/)(ubi\d*|fedora|centos|rockylinux|almalinux|oraclelinux|amazonlinux)([:/-]|$)|/ubi\d")
-_RHEL_MINIMAL = re.compile(r"ubi\d*-minimal|ubi\d*/ubi-minimal|ubi-micro|-micro\b")
 _ROOT_AT_START = re.compile(r"\b(gosu|su-exec|setpriv|runuser|chroot|sudo|su)\b|\bchown\b|\bchmod\b|\bsysctl\b|\bmount\b")
 # Servers that expect to start as root (privileged ports, switching to their own user, system folders).
 _ROOT_DAEMONS = frozenset({
     "nginx", "httpd", "httpd-foreground", "apache2", "apache2ctl", "apachectl", "apache2-foreground", "sshd",
     "cron", "crond", "supervisord", "systemd", "init", "rsyslogd", "postgres", "mysqld", "mariadbd", "mongod",
-    "vsftpd", "named", "dnsmasq", "squid", "haproxy", "php-fpm", "caddy", "traefik", "tini-root",
+    "vsftpd", "named", "dnsmasq", "squid", "haproxy", "php-fpm", "caddy", "traefik", "tini-root", "unitd",
 })
-# Official images that run as root by default and leave the command to the Dockerfile.
-_ROOT_BASES = re.compile(
-    r"(^|/)(python|pypy|node|ruby|golang|openjdk|eclipse-temurin|amazoncorretto|debian|ubuntu|alpine|fedora|"
-    r"centos|rockylinux|almalinux|oraclelinux|amazonlinux|buildpack-deps|perl|rust|elixir|erlang|php|"
-    r"ubi\d*|ubi)(:|@|$)"
-)
 _SHELLS_AND_REPLS = frozenset({
     "sh", "bash", "zsh", "ash", "dash", "python", "python3", "python2", "ipython", "irb", "node", "jshell",
     "pwsh", "iex", "ghci", "erl", "php", "perl", "R", "julia",
@@ -90,8 +79,8 @@ class NonRootUser(Rule):
         if users and not _ROOT.match(users[-1][1]):
             return
         base = chain[0].base_expanded.lower()
-        if not users and _NON_ROOT_BASES.search(base):
-            return
+        if not users and base_images.stage_facts(doc, chain).non_root:
+            return  # the base's own user (jovyan, distroless nonroot, …) is not root
         line = users[-1][0].line_number if users else stage.from_instruction.line_number
         message = "the final image runs as root"
         reason = self._why_not(doc, ctx, stage, chain, users, base)
@@ -105,14 +94,22 @@ class NonRootUser(Rule):
         earlier = [u for _, u in users if not _ROOT.match(u)]
         if earlier:
             return f"it switches back to root after USER {earlier[-1]}; switch back to that user instead"
-        if _NO_SHELL_BASES.search(base):
+        facts = base_images.stage_facts(doc, chain)
+        if facts.non_root:
+            return f"it switches to root from {base}'s own user {facts.user} (uid {facts.uid}); switch back to it instead"
+        if not facts.shell:
             return f"{base} has no shell to create a user with"
-        if _distro(doc, chain, base) is None:
+        distro = _distro(doc, chain, base)
+        if distro == "windows":
+            return f"{base} is a Windows image: users are created with other tools there"
+        if distro not in base_images.USER_TOOL:
             return f"cannot tell which tool creates users on {base or 'this base'}"
-        if _RHEL_MINIMAL.search(base):
+        if facts.os == "rhel" and facts.user_tool == "none":
             return f"{base} has no useradd (install shadow-utils first)"
-        command = _command_words(doc, chain)
-        if not command:
+        if facts.root_start and not _file_sets(chain, "ENTRYPOINT") and not (facts.cmd and _file_sets(chain, "CMD")):
+            return f"{facts.root_start} ({facts.row})"
+        command = _command_words(doc, chain) or list(facts.cmd)
+        if not command and not _is_app_image(doc, chain):
             return "no CMD or ENTRYPOINT: this looks like a base image, and images built on it expect root"
         if any(i.keyword == "ONBUILD" for i in stage.body):
             return "ONBUILD triggers make this a base image, and images built on it expect root"
@@ -123,7 +120,7 @@ class NonRootUser(Rule):
             program = posixpath.basename(command[2].split()[0]) if command[2].split() else program
         if program in _ROOT_DAEMONS:
             return f"{program} expects to start as root (privileged port, its own user switch, system folders)"
-        if not _ROOT_BASES.search(base.split("@")[0]) and not _runs_root_only_commands(doc, chain):
+        if not facts.runs_as_root and not _runs_root_only_commands(doc, chain):
             return f"nothing shows that {base or 'the base image'} runs as root, so a user cannot be created safely"
         if _ROOT_AT_START.search(" ".join(command)):
             return "the entrypoint needs root at start (" + " ".join(command)[:60] + ")"
@@ -176,28 +173,46 @@ def _runs_root_only_commands(doc, chain) -> bool:
 
 
 def _distro(doc, chain, base) -> str | None:
+    """The OS family: what the stage's RUNs prove (apt-get, apk, dnf…), else what the table says of the base."""
+    return base_images.family(doc, chain)
+
+
+def _file_sets(chain, keyword: str) -> bool:
+    return any(ins.keyword == keyword for link in chain for ins in link.body)
+
+
+# what installs an app's dependencies: a base image ships tools, an app image installs what its code needs
+_DEPENDENCY_INSTALLS = {
+    "pip": ("install",), "pip3": ("install",), "uv": ("sync", "pip"), "poetry": ("install",), "pipenv": ("install", "sync"),
+    "npm": ("install", "ci"), "yarn": ("install",), "pnpm": ("install",), "bundle": ("install",), "composer": ("install",),
+    "conda": ("install", "env"), "mamba": ("install", "env"),
+}
+
+
+def _is_app_image(doc, chain) -> bool:
+    """Whether the image copies application code from the context and installs its dependencies: an app
+    image whose command lives elsewhere (a compose file, a Kubernetes manifest), not a base image."""
+    copies_code = installs = False
     for link in chain:
         for ins in link.body:
-            if ins.keyword != "RUN":
-                continue
-            script = script_of(doc, ins)
-            for command in script.commands if script.ok else []:
-                name = command.name
-                pkg = package_command(command)
-                if pkg is not None and pkg.tool == "apk" or name == "apk":
-                    return "alpine"
-                if pkg is not None and pkg.tool == "apt" or name in ("apt-get", "dpkg"):
-                    return "debian"
-                if name in ("dnf", "yum", "microdnf", "rpm"):
-                    return "rhel"
-    if _ALPINE.search(base):
-        return "alpine"
-    if _RHEL.search(base):
-        return "rhel"
-    if re.search(r"(^|/)(python|node|debian|ubuntu|ruby|golang|openjdk|eclipse-temurin|php|perl|rust|buildpack-deps)(:|$)", base) \
-            or re.search(r"bookworm|bullseye|trixie|buster|jammy|noble|focal|slim", base):
-        return "debian"
-    return None
+            if ins.keyword in ("COPY", "ADD") and not ins.flag("from") and not ins.heredocs:
+                args = ins.json_args if ins.is_json else [w for w, _, _ in ins.words]
+                sources = [s for s in args[:-1] if "://" not in s]
+                if any(s in (".", "./") or s.endswith("/") or "." not in posixpath.basename(s) or s.endswith(".py")
+                       for s in sources):
+                    copies_code = True
+            elif ins.keyword == "RUN":
+                script = script_of(doc, ins)
+                for command in script.commands if script.ok else []:
+                    argv = [w or "" for w in command.argv]
+                    words = argv[1:]
+                    if _PYTHON.match(command.name or "") and argv[1:3] == ["-m", "pip"]:
+                        words = argv[3:]
+                    name = "pip" if words is not argv[1:] else posixpath.basename(command.name or "")
+                    subcommands = _DEPENDENCY_INSTALLS.get(name, ())
+                    if any(w in subcommands for w in words[:2]):
+                        installs = True
+    return copies_code and installs
 
 
 def _command_words(doc, chain) -> list[str]:

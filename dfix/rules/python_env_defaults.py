@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-import re
 
 from ..syntax import Edit
+from .. import base_images
 from .base import Rule, Safety
 
 DEFAULTS = (("PYTHONDONTWRITEBYTECODE", "1"), ("PYTHONUNBUFFERED", "1"))
-_PYTHON_IMAGE = re.compile(r"(^|/)(python|pypy)(:|@|$)")
 
 
 class PythonEnvDefaults(Rule):
@@ -32,7 +31,7 @@ class PythonEnvDefaults(Rule):
 
     def check(self, doc, ctx):
         stage = doc.final_stage
-        if stage is None or not any(_PYTHON_IMAGE.search(s.base_expanded.split("@")[0]) for s in doc.stage_chain(stage)):
+        if stage is None or not any(base_images.facts(s.base_expanded).python for s in doc.stage_chain(stage)):
             return
         env = {}
         for link in doc.stage_chain(stage):

@@ -318,19 +318,32 @@ class Document:
 
     def workdir_at(self, ins: Instruction, including: bool = False) -> str | None:
         """The working directory in force at ``ins`` (after it with ``including``), through the stages it is
-        built on; None when a WORKDIR on the way names a variable, which only the build knows."""
+        built on. A variable is resolved when an ENV before it gives it a literal value (ENV values cannot be
+        overridden at build time); None when a WORKDIR on the way names any other variable (an ARG, which
+        --build-arg may change), which only the build knows."""
         stage = self.stage_of(ins)
         path = "/"
         if stage is None:
             return path
+        env: dict[str, str] = {}
         for link in self.stage_chain(stage):
             for other in link.body:
                 if link is stage and (other.index > ins.index or (other.index == ins.index and not including)):
                     break
-                if other.keyword == "WORKDIR":
+                if other.keyword == "ENV":
+                    env.update(other.key_values())
+                elif other.keyword == "ARG":
+                    for word, _, _ in other.words:
+                        env.pop(word.split("=")[0], None)  # an ARG of the same name: no longer literal ENV
+                elif other.keyword == "WORKDIR":
                     arg = other.args.strip().strip("'\"")
                     if "$" in arg:
-                        return None
+                        names = {m.group(1) or m.group(4) for m in _VAR.finditer(arg)}
+                        if not all(n in env and "$" not in env[n] for n in names):
+                            return None
+                        arg = expand_args(arg, dict(env)).strip("'\"")
+                        if "$" in arg:
+                            return None
                     path = posixpath.normpath(posixpath.join(path, arg))
         return path
 
