@@ -12,10 +12,12 @@ import posixpath
 import re
 
 from .syntax import Document, Instruction
-from .syntax.command import command_words, dev_flag_positions
+from .syntax.command import (
+    command_is_paired, command_words, dev_flag_positions, literal_command, shell_tokens, without_final_exec,
+)
 from .syntax.document import add_source_is_remote
 from .syntax.packages import package_command
-from .syntax.shell import script_of
+from .syntax.shell import script_of, shell_in_force
 
 _HYGIENE_OPTIONS = {
     "apt": frozenset({"-y", "--no-install-recommends"}),
@@ -142,22 +144,41 @@ def _copy_key(doc: Document, ins: Instruction) -> tuple:
 
 
 def _command_key(doc: Document, stage, ins: Instruction) -> tuple[tuple, tuple]:
-    """The argv a CMD/ENTRYPOINT runs, split from its development flags. A shell-form simple command of
-    literal words runs the same argv as its exec form, unless an ENTRYPOINT/CMD pairing makes the form matter."""
-    words = command_words(doc, ins)
+    """The argv a CMD/ENTRYPOINT runs, split from its development flags. A shell form runs the stage's SHELL
+    with its text appended, so `["/bin/sh", "-c", TEXT]` is the same command; a simple command of literal
+    words, where no ENTRYPOINT/CMD pairing hands the argv on, runs as its own exec form. An `exec` before the
+    last command of a shell text only makes that command PID 1 (DF503's purpose): not part of the contract."""
+    paired = command_is_paired(doc, stage, ins)
+    words = None if paired and not ins.is_json else command_words(doc, ins)
+    values = [w.value for w in words] if words is not None else []
+    if not ins.is_json and values[:1] == ["exec"]:
+        # `exec PROGRAM …` runs PROGRAM's argv; `exec -a NAME …` and the like only run in a shell
+        words, values = (words, values[1:]) if len(values) > 1 and not values[1].startswith("-") else (None, [])
     if words is None:
-        return ("shell", _normal(ins.args)), ()
-    values = [w.value for w in words]
-    if not ins.is_json and values and values[0] == "exec" and len(values) > 1:
-        values = values[1:]
-    chain = doc.stage_chain(stage)
-    paired = (ins.keyword == "CMD" and any(o.keyword == "ENTRYPOINT" for l in chain for o in l.body if o.index < ins.index)) or (
-        ins.keyword == "ENTRYPOINT" and any(o.keyword == "CMD" for o in stage.body if o.index > ins.index))
+        shell = None if ins.is_json else shell_in_force(doc, ins)
+        if shell is None:
+            return ("shell", _normal(ins.args)), ()
+        key, dev = _shell_text_key(ins.args)
+        return ("argv", (*shell, key)), dev
+    if ins.is_json and len(values) >= 2 and values[:-1] == (shell_in_force(doc, ins) or [None]):
+        key, dev = _shell_text_key(values[-1])
+        return ("argv", (*values[:-1], key)), dev
     dev = dev_flag_positions(values)
     dropped = {k for first, last in dev for k in range(first, last + 1)}
     argv = tuple(v for k, v in enumerate(values) if k not in dropped)
-    form = ("json" if ins.is_json else "shell") if paired else "argv"
-    return (form, argv), tuple(" ".join(values[a:b + 1]) for a, b in dev)
+    return ("argv", argv), tuple(" ".join(values[a:b + 1]) for a, b in dev)
+
+
+def _shell_text_key(text: str) -> tuple[object, tuple[str, ...]]:
+    """The text a shell runs, without the `exec` before its last command; a simple command of literal words
+    as its words less their development flags (which DF504 removes on purpose)."""
+    text = without_final_exec(text)
+    words = literal_command(text)
+    if words is None:
+        return shell_tokens(text) or text, ()
+    dev = dev_flag_positions(words)
+    dropped = {k for first, last in dev for k in range(first, last + 1)}
+    return tuple(w for k, w in enumerate(words) if k not in dropped), tuple(" ".join(words[a:b + 1]) for a, b in dev)
 
 
 _USER_TOOLS = frozenset({"useradd", "adduser", "groupadd", "addgroup"})

@@ -134,6 +134,7 @@ _CLEANUP = ["rm", "-rf", "/var/lib/apt/lists/*"]
 def buildkit_contract(buildkit, text: str, pinned: bool = False):
     stages: list[list] = []
     current: list = []
+    shell = ["/bin/sh", "-c"]
     runs: list = []
     for command in buildkit.parse_string(text):
         cmd = (command.cmd or "").upper()
@@ -146,7 +147,10 @@ def buildkit_contract(buildkit, text: str, pinned: bool = False):
                 # DF401/DF402 change the tag on purpose; the image name, stage name and flags must stay
                 value[0] = re.sub(r"(:[^:/@]*)?(@.*)?$", "", value[0])
             current, runs = [("FROM", tuple(value), command.flags)], []
+            shell = ["/bin/sh", "-c"]
             continue
+        if cmd == "SHELL":
+            shell = list(value)
         if cmd == "HEALTHCHECK" and any("urllib.request.urlopen('http://127.0.0.1:" in v for v in value):
             continue  # DF506's check on the app's own health route
         if cmd == "USER" and value == [DF302_UID]:
@@ -170,7 +174,7 @@ def buildkit_contract(buildkit, text: str, pinned: bool = False):
                 continue
             value = [x for p in pairs for x in p]
         if cmd in ("CMD", "ENTRYPOINT"):
-            value = _command_argv(value, command.json)
+            value = _command_argv(value, command.json, shell)
         if cmd == "MAINTAINER":
             cmd, value = "LABEL", ["maintainer", " ".join(value)]
         elif cmd == "LABEL":
@@ -273,15 +277,18 @@ _DEV = {"--reload": 0, "--reload-dir": 1, "--reload-include": 1, "--reload-exclu
 _SHELL_SYNTAX = re.compile(r"[$`|&;<>*?~()]")
 
 
-def _command_argv(value: list[str], is_json: bool) -> list[str]:
-    """A shell-form simple command runs the same argv as its exec form (DF503's change); dev flags go (DF504)."""
+def _command_argv(value: list[str], is_json: bool, shell: list[str]) -> list[str]:
+    """BuildKit stores a shell form as SHELL + [text]. A text that is one simple command runs the same argv as
+    its exec form (DF503's change); an `exec` before a command only makes it PID 1 (DF503's change too);
+    blanks between shell words mean nothing; dev flags go (DF504)."""
     if not is_json:
-        text = value[0] if value else ""
+        value = shell + [value[0] if value else ""]
+    if len(value) == len(shell) + 1 and value[:-1] == shell:
+        text = " ".join(value[-1].split())
+        text = " ".join(re.sub(r"(^|&&|\|\||;)\s*exec\s+(?!-)", r"\1 ", text).split())
         if _SHELL_SYNTAX.search(text):
-            return ["shell:" + " ".join(text.split())]
+            return shell + ["shell:" + text]
         value = _words(text)
-        if value[:1] == ["exec"]:
-            value = value[1:]
     out, skip = [], 0
     servers = {"uvicorn", "gunicorn", "hypercorn", "flask"}
     is_server = bool(set(v.rsplit("/", 1)[-1] for v in value[:3]) & servers)

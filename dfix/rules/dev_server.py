@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import posixpath
 
-from ..syntax.command import command_words, program
+from ..syntax.command import command_words, literal_command, program, shell_text_of, without_final_exec
 from .base import Rule, Safety
 
 
@@ -38,6 +38,9 @@ class DevServer(Rule):
         if not words:
             return
         values = [w.value for w in words]
+        text = shell_text_of(values)
+        if text is not None:
+            values = literal_command(without_final_exec(text)) or values
         env = doc.env_at(ins)
         name, first = program(values)
         if name.startswith("python") and first < len(values) and posixpath.basename(values[first]) == "manage.py" \

@@ -3,8 +3,9 @@ from __future__ import annotations
 import json
 
 from ..syntax import Edit, LineKind
+from ..syntax.command import command_is_paired, command_words, final_command, tidy_joins, with_final_exec
+from ..syntax.shell import shell_in_force
 from .base import Rule, Safety
-from ..syntax.command import command_words
 
 
 class ExecFormCommand(Rule):
@@ -14,21 +15,31 @@ class ExecFormCommand(Rule):
     title = "CMD or ENTRYPOINT in shell form"
     safety = Safety.MIGRATION
     what = (
-        "Rewrites a shell-form CMD/ENTRYPOINT as a JSON array when it is one simple command of literal words "
-        "(a leading `exec` is dropped)."
+        "Rewrites a shell-form CMD/ENTRYPOINT as a JSON array. One simple command of literal words becomes its "
+        "own argv (a leading `exec` is dropped). A command that needs the shell (variables, `&&`, redirects), "
+        "or one an ENTRYPOINT/CMD pairing receives, becomes the very argv the shell form ran — the stage's "
+        "SHELL (`/bin/sh -c` by default) and the text — with `exec` before its last command, so that command "
+        "replaces the shell as PID 1."
     )
     why = (
         "In shell form `/bin/sh -c` is PID 1: `docker stop` sends SIGTERM to the shell, which does not forward "
         "it, so the app never shuts down cleanly and is killed after the timeout."
     )
     example = (
-        "CMD gunicorn app:app --bind 0.0.0.0:8000",
-        'CMD ["gunicorn", "app:app", "--bind", "0.0.0.0:8000"]',
+        "CMD python manage.py migrate && gunicorn app:app --workers $WORKERS",
+        'CMD ["/bin/sh", "-c", "python manage.py migrate && exec gunicorn app:app --workers $WORKERS"]',
     )
     fix_safety = (
-        "The same program gets the same arguments; only the shell in between goes, which is the point. Not "
-        "applied with variables, globs, `~`, `&&`, pipes, redirects or env assignments (they need the shell), "
-        "to an `exec` with options, to a CMD that an ENTRYPOINT receives, or to an ENTRYPOINT followed by a CMD."
+        "BuildKit stores a shell-form CMD or ENTRYPOINT as the SHELL's words plus the text, so the JSON array of "
+        "those same words is the same image config, also where an ENTRYPOINT receives the CMD or a CMD follows "
+        "the ENTRYPOINT (the arguments reach the shell as $0, $1, … either way). The one change is the `exec` "
+        "before the last command, on purpose: the server becomes PID 1 and gets the stop signal. Applied only "
+        "where the shell has nothing left to do once that command starts: it is the last statement (alone or "
+        "at the end of `&&`/`||`), a literal program that is not a shell builtin, without an assignment before "
+        "it; not with a pipeline, a subshell, `if`/loops, a background `&`, a trap or a function — those are "
+        "reported. A simple command of literal words with no ENTRYPOINT/CMD pairing becomes its own argv "
+        "instead, without the shell. Never under a Windows or non-POSIX SHELL, nor with comment lines inside "
+        "the instruction."
     )
 
     def check(self, doc, ctx):
@@ -37,31 +48,43 @@ class ExecFormCommand(Rule):
                 if ins.keyword not in ("CMD", "ENTRYPOINT") or ins.is_json:
                     continue
                 message = f"{ins.keyword} in shell form: the app is not PID 1 and does not get SIGTERM"
-                reason = _why_not(doc, stage, ins)
-                words = None if reason else command_words(doc, ins)
-                if words is None:
-                    yield self.finding(ins.line_number, message, reason=reason or "it needs a shell (variables, "
-                                       "operators, globs or redirects)")
+                reason, array = _exec_form(doc, stage, ins)
+                if array is None:
+                    yield self.finding(ins.line_number, message, reason=reason)
                     continue
-                values = [w.value for w in words]
-                if values[0] == "exec":
-                    if len(values) == 1 or values[1].startswith("-"):
-                        yield self.finding(ins.line_number, message, reason="exec with options")
-                        continue
-                    values = values[1:]
                 start = ins.source(ins.args_logical)
-                array = "[" + ", ".join(json.dumps(v, ensure_ascii=False) for v in values) + "]"
                 yield self.finding(ins.line_number, message, [Edit(start, ins.logical_end_source, array)])
 
 
-def _why_not(doc, stage, ins) -> str | None:
+def _exec_form(doc, stage, ins) -> tuple[str | None, str | None]:
+    """(why not, None) or (None, the JSON array to write)."""
     if any(doc.lines[i].kind in (LineKind.CONT_COMMENT,) for i in range(ins.first_line, ins.last_line + 1)):
-        return "comment lines inside the instruction would be lost"
-    later = [o for o in stage.body if o.index > ins.index]
-    if ins.keyword == "ENTRYPOINT" and any(o.keyword == "CMD" for o in later):
-        return "a CMD follows: in exec form it would become the ENTRYPOINT's arguments"
-    if ins.keyword == "CMD":
-        chain = doc.stage_chain(stage)
-        if any(o.keyword == "ENTRYPOINT" for link in chain for o in link.body if o.index < ins.index):
-            return "an ENTRYPOINT receives this CMD as arguments; its form changes what it receives"
-    return None
+        return "comment lines inside the instruction would be lost", None
+    words = command_words(doc, ins)
+    if words is not None and not command_is_paired(doc, stage, ins):
+        values = [w.value for w in words]
+        if values[0] != "exec":
+            return None, _json(values)
+        if len(values) > 1 and not values[1].startswith("-"):
+            return None, _json(values[1:])
+    shell = shell_in_force(doc, ins)
+    if shell is None:
+        return "the stage's SHELL is not a POSIX shell", None
+    text = tidy_joins(ins.args, _joins(ins)) if ins.is_multiline else ins.args
+    handed = with_final_exec(text)
+    if handed is None:
+        why = final_command(text)
+        return f"{why}, so the shell would stay PID 1", None
+    return None, _json(shell + [handed])
+
+
+def _joins(ins) -> list[int]:
+    """Offsets in the arguments' text where BuildKit joined a continuation line (source offsets jump there)."""
+    offsets, base = ins.raw.offsets, ins.args_logical
+    return [k - base for k in range(base + 1, len(offsets)) if offsets[k] != offsets[k - 1] + 1]
+
+
+def _json(values: list[str]) -> str:
+    # U+2028/U+2029 are valid raw in JSON, but some readers take them for line breaks
+    items = (json.dumps(v, ensure_ascii=False).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029") for v in values)
+    return "[" + ", ".join(items) + "]"

@@ -4,6 +4,7 @@ import posixpath
 import re
 
 from ..syntax import Edit
+from ..syntax.command import shell_text_of, without_final_exec
 from ..syntax.packages import package_command
 from ..syntax.shell import script_of
 from .apt_lists_cleanup import _cleanup_text as _appended
@@ -227,7 +228,11 @@ def _command_words(doc, chain) -> list[str]:
     for ins in (entry, cmd):
         if ins is None:
             continue
-        words.extend(ins.json_args if ins.is_json else ins.args.split())
+        args = ins.json_args if ins.is_json else ins.args.split()
+        if ins.is_json and shell_text_of(args) is not None:
+            # DF503's `["/bin/sh", "-c", "… && exec server"]` reads as the shell form it came from
+            args = without_final_exec(shell_text_of(args)).split()
+        words.extend(args)
     return words
 
 

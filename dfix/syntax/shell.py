@@ -88,18 +88,43 @@ def is_posix_shell(doc: Document, ins: Instruction) -> bool:
     for link in doc.stage_chain(stage):
         if any(marker in link.base_expanded.lower() for marker in WINDOWS_BASES):
             return False
-    shell: list[str] | None = None
-    for link in doc.stage_chain(stage):
-        for other in link.instructions:
-            if other.index >= ins.index and link is stage:
-                break
-            if other.keyword == "SHELL" and other.json_args:
-                shell = other.json_args
+    shell = _declared_shell(doc, ins)
     if shell:
         program = os.path.basename(shell[0]).lower().removesuffix(".exe")
         if program in NON_POSIX_SHELLS:
             return False
     return True
+
+
+DEFAULT_SHELL = ("/bin/sh", "-c")
+POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh", "mksh"})
+
+
+def shell_in_force(doc: Document, ins: Instruction) -> list[str] | None:
+    """The argv a shell-form instruction's text is appended to (the stage's SHELL, else `/bin/sh -c`), when it
+    is a POSIX shell's; None for Windows, a backtick escape, or a SHELL that is not one of the POSIX shells."""
+    if not is_posix_shell(doc, ins):
+        return None
+    shell = _declared_shell(doc, ins)
+    if shell is None:
+        return list(DEFAULT_SHELL)
+    if not shell or os.path.basename(shell[0]) not in POSIX_SHELLS:
+        return None
+    return list(shell)
+
+
+def _declared_shell(doc: Document, ins: Instruction) -> list[str] | None:
+    stage = doc.stage_of(ins)
+    if stage is None:
+        return None
+    shell: list[str] | None = None
+    for link in doc.stage_chain(stage):
+        for other in link.instructions:
+            if other.index >= ins.index and link is stage:
+                break
+            if other.keyword == "SHELL" and other.json_args is not None:
+                shell = other.json_args
+    return shell
 
 
 def _read(doc: Document, ins: Instruction) -> Script:
