@@ -43,8 +43,11 @@ def contract(doc: Document) -> dict[str, object]:
         labels: dict[str, str] = {}
         runs, others = [], []
         commands: dict[str, tuple] = {}
+        folded, run_in = _workdir_folds(doc, stage)
         for ins in stage.body:
             keyword = ins.keyword
+            if ins.index in folded:
+                continue
             if keyword == "LABEL":
                 labels.update(ins.key_values())
             elif keyword == "ENV":
@@ -57,6 +60,8 @@ def contract(doc: Document) -> dict[str, object]:
                 pass  # compared by _without_overwritten_copies
             elif keyword == "RUN":
                 items = _run_items(doc, ins)
+                if ins.index in run_in:
+                    items = [(_flags(ins), (), ("cd", run_in[ins.index]))] + items
                 if _creates_users_only(items):
                     facets.setdefault(f"{prefix}.users-created", []).append(items)
                 else:
@@ -89,6 +94,37 @@ def contract(doc: Document) -> dict[str, object]:
         facets[f"{prefix}.runs"] = [item for run in _without_phase_one(runs) for item in run]
         facets[f"{prefix}.instructions"] = others
     return facets
+
+
+_PLAIN_PATH = re.compile(r"^/[A-Za-z0-9_.@+:/=,-]*$")
+
+
+def _workdir_folds(doc: Document, stage) -> tuple[set[int], dict[int, str]]:
+    """`WORKDIR X`, a RUN, and a WORKDIR back to where the stage was is `RUN cd X && …` (DF204's rewrite, as a
+    user may write it too): the WORKDIRs it folds away, and the RUNs that run in X. The WORKDIR back may be
+    missing where nothing after reads the working directory: X is where the stage already was, the next
+    instruction is an absolute WORKDIR, or the stage ends and nothing is built on it."""
+    folded: set[int] = set()
+    run_in: dict[int, str] = {}
+    body = stage.body
+    for k, ins in enumerate(body[:-1]):
+        run = body[k + 1]
+        path = ins.args.strip()
+        if ins.keyword != "WORKDIR" or run.keyword != "RUN" or run.heredocs or not _PLAIN_PATH.match(path):
+            continue
+        previous = doc.known_workdir_at(ins)
+        if previous is None:
+            continue
+        after = body[k + 2] if k + 2 < len(body) else None
+        after_path = after.args.strip() if after is not None and after.keyword == "WORKDIR" else ""
+        if _PLAIN_PATH.match(after_path) and posixpath.normpath(after_path) == previous:
+            folded.add(after.index)
+        elif not (posixpath.normpath(path) == previous or _PLAIN_PATH.match(after_path)
+                  or (after is None and stage is not doc.final_stage and not doc.descendants(stage))):
+            continue
+        folded.add(ins.index)
+        run_in[run.index] = path
+    return folded, run_in
 
 
 def differences(before: dict[str, object], after: dict[str, object], allowed: frozenset[str] = frozenset()) -> list[str]:

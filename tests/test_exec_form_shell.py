@@ -94,3 +94,17 @@ def test_the_dev_server_is_still_reported_inside_the_shell_wrapper(tmp_path):
         capture_output=True, text=True, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, check=False,
     )
     assert "DF505" in again.stdout + again.stderr and "development server" in again.stdout + again.stderr
+
+
+def test_buildkit_reads_the_written_array_as_the_text_the_shell_form_ran(buildkit):
+    """Quotes, backslashes, tabs and non-ASCII survive the JSON: BuildKit's own parser gives back the text."""
+    for case in sorted((ROOT / "fixtures" / "exec-form-command").iterdir()):
+        before = list(buildkit.parse_string((case / "before.Dockerfile").read_text()))
+        after = list(buildkit.parse_string((case / "after.Dockerfile").read_text()))
+        for old, new in zip(before, after):
+            if (old.cmd or "").upper() not in ("CMD", "ENTRYPOINT") or old.json or not new.json:
+                continue
+            if new.value[0] not in ("/bin/sh", "/bin/bash"):
+                continue  # a simple command written as its own argv
+            *shell, text = new.value
+            assert " ".join(text.replace("exec ", "", 1).split()) == " ".join(old.value[0].removeprefix("exec ").split()), case.name

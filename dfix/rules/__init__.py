@@ -10,6 +10,7 @@ from .apt_no_install_recommends import AptNoInstallRecommends
 from .apt_update_with_install import AptUpdateWithInstall
 from .base import FileChange, Finding, Rule, RuleContext, Safety
 from .base_image_pin import BaseImagePin
+from .cd_to_workdir import CdToWorkdir
 from .dependency_layer_order import DependencyLayerOrder
 from .dead_command import DeadCommand
 from .dev_server import DevServer
@@ -36,6 +37,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     UvNoCache,
     DependencyLayerOrder,
     AddToCopy,
+    CdToWorkdir,
     NonRootUser,
     DockerIgnoreRule,
     BaseImagePin,

@@ -347,6 +347,28 @@ class Document:
                     path = posixpath.normpath(posixpath.join(path, arg))
         return path
 
+    def known_workdir_at(self, ins: Instruction) -> str | None:
+        """The working directory in force at ``ins`` when the Dockerfile alone says it: an absolute WORKDIR
+        in the stage or a stage it is built on, and no variable since. None where it is the external base
+        image's own (its config is not in the Dockerfile) or a build variable's."""
+        stage = self.stage_of(ins)
+        if stage is None:
+            return None
+        path: str | None = None
+        for link in self.stage_chain(stage):
+            for other in link.body:
+                if link is stage and other.index >= ins.index:
+                    break
+                if other.keyword == "WORKDIR":
+                    arg = other.args.strip().strip("'\"")
+                    if "$" in arg:
+                        path = None
+                    elif arg.startswith("/"):
+                        path = posixpath.normpath(arg)
+                    elif path is not None:
+                        path = posixpath.normpath(posixpath.join(path, arg))
+        return path
+
     def comment_block_start(self, ins: Instruction) -> int:
         """The first line of the comment lines attached to an instruction (no blank line between): they move
         and go with it."""

@@ -133,23 +133,33 @@ def _read(doc: Document, ins: Instruction) -> Script:
         return Script(ok=False)
     if ins.heredocs:
         return _read_heredoc_script(doc, ins, target)
+    region = shell_region(doc, ins)
+    if region is None:
+        return Script(ok=False)
+    return _parse_region(*region)
+
+
+def shell_region(doc: Document, ins: Instruction) -> tuple[int, str] | None:
+    """(source offset, text) of a shell-form instruction's shell text as the shell reads it, each byte
+    BuildKit drops (escaped line breaks, comment lines inside) a space, so offsets in it are source offsets."""
+    target = ins.inner or ins
     offsets = ins.raw.offsets
     lo = target.args_logical
     if lo >= len(offsets):
-        return Script(ok=False)
+        return None
     region_start = offsets[lo]
     region_end = offsets[-1] + 1
     text = doc.text
     if region_end - region_start == len(offsets) - lo:
         # offsets only grow: as many as the span is wide means nothing is dropped (a one-line RUN)
-        return _parse_region(region_start, text[region_start:region_end])
+        return region_start, text[region_start:region_end]
     masked = _masked_by_line(doc, ins.raw, lo, region_start)
     if masked is None:
         chars = [" "] * (region_end - region_start)
         for src in offsets[lo:]:
             chars[src - region_start] = text[src]
         masked = "".join(chars)
-    return _parse_region(region_start, masked)
+    return region_start, masked
 
 
 def _masked_by_line(doc: Document, raw, lo: int, region_start: int) -> str | None:
