@@ -108,3 +108,18 @@ def test_buildkit_reads_the_written_array_as_the_text_the_shell_form_ran(buildki
                 continue  # a simple command written as its own argv
             *shell, text = new.value
             assert " ".join(text.replace("exec ", "", 1).split()) == " ".join(old.value[0].removeprefix("exec ").split()), case.name
+
+
+def test_the_app_analysis_reads_the_wrapped_command_as_the_shell_form(tmp_path):
+    from dfix.context import BuildContext
+    from dfix.rules import RuleContext
+    from dfix.rules._app import final_app
+
+    (tmp_path / "main.py").write_text("from fastapi import FastAPI\napp = FastAPI()\n\n@app.get('/health')\ndef health():\n    return {}\n")
+    head = 'FROM python:3.12-slim\nSHELL ["/bin/bash", "-o", "pipefail", "-c"]\nWORKDIR /app\nCOPY . .\n'
+    before = head + "CMD python -c 'import main' && uvicorn main:app --host 0.0.0.0 --port 8001\n"
+    after = _fixed(before)
+    assert "exec uvicorn" in after
+    facts = [final_app(tokenize(text), RuleContext(build_context=BuildContext(tmp_path))) for text in (before, after)]
+    assert facts[0] is not None and (facts[0].server, facts[0].port, facts[0].health_route) == ("uvicorn", 8001, "/health")
+    assert (facts[1].server, facts[1].port, facts[1].health_route) == (facts[0].server, facts[0].port, facts[0].health_route)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 
 from ..context.app import AppFacts, analyze_app
+from ..syntax.command import shell_text_of
 
 
 _FACTS: dict[tuple, AppFacts | None] = {}
@@ -52,7 +53,11 @@ def command_instructions(doc, stage):
 def _argv(ins) -> list[str]:
     if ins is None:
         return []
-    return ins.json_args if ins.is_json else ["/bin/sh", "-c", ins.args]
+    if ins.is_json:
+        # DF503 writes a shell form as `[SHELL…, "-c", TEXT]` (bash with `-o pipefail`, say): read it as before
+        text = shell_text_of(ins.json_args)
+        return ["/bin/sh", "-c", text] if text is not None else ins.json_args
+    return ["/bin/sh", "-c", ins.args]
 
 
 def _analyze(doc, stage, context) -> AppFacts | None:
