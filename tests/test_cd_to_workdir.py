@@ -30,9 +30,11 @@ def test_a_wrong_or_missing_way_back_changes_the_contract():
     assert _diff("FROM python:3.12-slim\nWORKDIR /app\nWORKDIR /src\nRUN make install\nWORKDIR /app\nCOPY . .\n")
 
 
-def test_an_unknown_directory_before_folds_nothing():
+def test_the_base_workdir_comes_from_the_table_or_nothing_is_folded():
     before = "FROM python:3.12-slim\nRUN cd /src/tool && make install\nCOPY . .\n"
-    assert _diff("FROM python:3.12-slim\nWORKDIR /src/tool\nRUN make install\nWORKDIR /\nCOPY . .\n", before)
+    assert _diff("FROM python:3.12-slim\nWORKDIR /src/tool\nRUN make install\nWORKDIR /\nCOPY . .\n", before) == []
+    unknown = before.replace("python:3.12-slim", "registry.example.com/team/base:2.3")
+    assert _diff(unknown.replace("RUN cd /src/tool && make install", "WORKDIR /src/tool\nRUN make install\nWORKDIR /"), unknown)
 
 
 def test_write_removes_hadolint_dl3003(tmp_path):

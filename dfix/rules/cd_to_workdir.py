@@ -4,6 +4,7 @@ import posixpath
 import re
 from dataclasses import dataclass
 
+from ..contract import known_workdir_at
 from ..syntax import Edit, LineKind
 from ..syntax.command import _char_offset, _parse_text
 from ..syntax.shell import _literal, script_of, shell_region
@@ -39,8 +40,8 @@ class CdToWorkdir(Rule):
         "or the stage ends and neither the image nor another stage is built on it. Applied only where the "
         "`cd` is the RUN's first command, to a plain absolute path, joined by `&&` to the rest (and every "
         "operator after it `&&`, so a missing directory failed the whole RUN), and where the directory in force "
-        "before is known from the Dockerfile (an absolute WORKDIR in the stage or a stage it is built on; an "
-        "external base image's own WORKDIR is not). One difference stays, on purpose: WORKDIR creates a "
+        "before is known: an absolute WORKDIR in the stage or a stage it is built on, else the base image's own "
+        "WORKDIR from dfix's base-image table (a base the table has no row for is reported). One difference stays, on purpose: WORKDIR creates a "
         "missing directory where `cd` failed, so a build that stopped there goes on. Reported: a relative "
         "path or a variable, `cd -`, a `cd` later in the RUN or in a subshell, pushd/popd, a RUN that reads "
         "$PWD, a cache mount at a relative target."
@@ -126,9 +127,9 @@ def _plan(doc, stage, ins, changes: int) -> _Plan | str:
         return "the RUN reads the directory's name ($PWD, pwd), which WORKDIR may spell differently (symlinks)"
     if any(not m.get("target", "/").startswith("/") for m in ins.mounts):
         return "a --mount with a relative target is placed relative to the working directory"
-    previous = doc.known_workdir_at(ins)
+    previous = known_workdir_at(doc, ins)
     if previous is None:
-        return "the working directory before the RUN is the base image's, which the Dockerfile does not say"
+        return "the working directory before the RUN is the base image's, which neither the Dockerfile nor dfix's base-image table says"
     cut = (region_start + _char_offset(data, node.start_byte), region_start + _char_offset(data, rest.start_byte))
     first, last = doc.line_index_at(cut[0]), doc.line_index_at(cut[1])
     if any(doc.lines[i].kind is LineKind.CONT_COMMENT for i in range(first, last + 1)):

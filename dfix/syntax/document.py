@@ -347,14 +347,14 @@ class Document:
                     path = posixpath.normpath(posixpath.join(path, arg))
         return path
 
-    def known_workdir_at(self, ins: Instruction) -> str | None:
-        """The working directory in force at ``ins`` when the Dockerfile alone says it: an absolute WORKDIR
-        in the stage or a stage it is built on, and no variable since. None where it is the external base
-        image's own (its config is not in the Dockerfile) or a build variable's."""
+    def known_workdir_at(self, ins: Instruction, base_workdir: str | None = None) -> str | None:
+        """The working directory in force at ``ins`` when it is known: an absolute WORKDIR in the stage or a
+        stage it is built on, and no variable since, or ``base_workdir``, the external base image's own, where
+        the caller knows it. None where it is the base's and unknown, or a build variable's."""
         stage = self.stage_of(ins)
         if stage is None:
             return None
-        path: str | None = None
+        path: str | None = base_workdir
         for link in self.stage_chain(stage):
             for other in link.body:
                 if link is stage and other.index >= ins.index:
