@@ -8,17 +8,19 @@ every other word of every command, every instruction, every flag — must match.
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 
 from . import base_images
 from .syntax import Document, Instruction
 from .syntax.command import (
-    command_is_paired, command_words, dev_flag_positions, literal_command, shell_tokens, without_final_exec,
+    command_is_paired, command_words, dev_flag_positions, healthcheck_shell_text, literal_command, shell_tokens,
+    without_final_exec,
 )
 from .syntax.document import add_source_is_remote
 from .syntax.packages import package_command
-from .syntax.shell import script_of, shell_in_force
+from .syntax.shell import is_posix_shell, script_of, shell_in_force
 
 _HYGIENE_OPTIONS = {
     "apt": frozenset({"-y", "--no-install-recommends"}),
@@ -76,7 +78,7 @@ def contract(doc: Document) -> dict[str, object]:
                 # ENTRYPOINT only while the stage has set none, and a later CMD sets it again either way)
                 commands[keyword] = _command_key(doc, stage, ins)
             elif keyword == "HEALTHCHECK":
-                facets.setdefault(f"{prefix}.healthcheck", []).append(_instruction_key(doc, ins))
+                facets.setdefault(f"{prefix}.healthcheck", []).append(_healthcheck_key(doc, ins))
             elif keyword == "USER":
                 facets.setdefault(f"{prefix}.user", []).append(ins.args)
             else:
@@ -173,6 +175,31 @@ def _instruction_key(doc: Document, ins: Instruction) -> tuple:
     if inner is not None:
         return ("ONBUILD", inner.keyword, _flags(inner), _normal(inner.args), _bodies(doc, ins))
     return (ins.keyword, _flags(ins), _normal(ins.args))
+
+
+def _healthcheck_key(doc: Document, ins: Instruction) -> tuple:
+    """The argv a HEALTHCHECK runs. A JSON array runs as it is; a shell form runs the image's shell with the text
+    (Docker: its SHELL, else `/bin/sh -c`; podman: `/bin/sh -c`), which only without any SHELL is one argv,
+    the same as `["/bin/sh", "-c", TEXT]`. The texts compare by their shell tokens."""
+    found = healthcheck_shell_text(ins)
+    match = re.match(r"(?i)CMD\s+", ins.args)
+    if found is None and match is not None:
+        try:
+            values = json.loads(ins.args[match.end():])
+        except ValueError:
+            values = None
+        if isinstance(values, list) and len(values) >= 3 and values[-2] == "-c":
+            return ("HEALTHCHECK", _flags(ins), "argv", *values[:-1], _tokens(values[-1]))
+    if found is not None:
+        text = found[1]
+        if is_posix_shell(doc, ins) and not any(other.keyword == "SHELL" for other in doc.instructions):
+            return ("HEALTHCHECK", _flags(ins), "argv", "/bin/sh", "-c", _tokens(text))
+        return ("HEALTHCHECK", _flags(ins), "shell", _tokens(text))
+    return _instruction_key(doc, ins)
+
+
+def _tokens(text: str) -> object:
+    return shell_tokens(text) or _normal(text)
 
 
 def _bodies(doc: Document, ins: Instruction) -> tuple[str, ...]:

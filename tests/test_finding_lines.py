@@ -39,7 +39,7 @@ POINTS_AT = {
     "DF403": ({"RUN"}, {"apt-get", "apt", "apk", "dnf", "yum", "microdnf"}),
     "DF501": ({"MAINTAINER"}, set()),
     "DF502": ({"FROM", "ENV"}, set()),
-    "DF503": ({"CMD", "ENTRYPOINT"}, set()),
+    "DF503": ({"CMD", "ENTRYPOINT", "HEALTHCHECK"}, set()),
     "DF504": ({"CMD", "ENTRYPOINT"}, set()),
     "DF505": ({"CMD", "ENTRYPOINT"}, set()),
     "DF506": ({"CMD", "ENTRYPOINT"}, set()),

@@ -97,9 +97,10 @@ def test_hadolint_warnings_gone(results, tmp_path):
 
 
 def _not_applicable(code: str, line: str, text: str) -> bool:
-    if code == "DL3025":
-        # hadolint also asks for exec form in HEALTHCHECK CMD, which DF503 does not rewrite
-        return line.lstrip().upper().startswith("HEALTHCHECK")
+    if code == "DL3025" and line.lstrip().upper().startswith("HEALTHCHECK"):
+        # a shell-form check runs with the image's SHELL under Docker and /bin/sh under podman: DF503 writes
+        # the argv only without a SHELL, where both run the same
+        return bool(re.search(r"(?im)^\s*SHELL\s", text))
     if code == "DL3020":
         # git sources can only be fetched by ADD; hadolint flags them anyway
         return bool(re.search(r"\s(git@|\S+\.git(#|\s))", line + " "))
@@ -140,7 +141,9 @@ def buildkit_contract(buildkit, text: str, pinned: bool = False):
     current: list = []
     shell = ["/bin/sh", "-c"]
     runs: list = []
-    for command in buildkit.parse_string(text):
+    parsed = buildkit.parse_string(text)
+    has_shell = any((command.cmd or "").upper() == "SHELL" for command in parsed)
+    for command in parsed:
         cmd = (command.cmd or "").upper()
         value = list(command.value)
         flags = command.flags
@@ -157,6 +160,10 @@ def buildkit_contract(buildkit, text: str, pinned: bool = False):
             shell = list(value)
         if cmd == "HEALTHCHECK" and any("urllib.request.urlopen('http://127.0.0.1:" in v for v in value):
             continue  # DF506's check on the app's own health route
+        if cmd == "HEALTHCHECK" and value[:1] == ["CMD"] and not command.json and not has_shell:
+            value = ["CMD", "/bin/sh", "-c", *value[1:]]  # what Docker and podman both run without a SHELL
+        if cmd == "HEALTHCHECK" and value[:1] == ["CMD"] and len(value) == 4 and value[2] == "-c":
+            value = [*value[:3], tuple(_words(value[3]))]
         if cmd == "USER" and value == [DF302_UID]:
             continue  # DF302 switches to its own user on purpose
         if cmd in ("COPY", "ADD"):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import posixpath
+import re
 from dataclasses import dataclass
 
 from .arguments import json_string_spans
@@ -283,3 +285,19 @@ def shell_text_of(argv: list[str]) -> str | None:
     if not (option.startswith("-") and not option.startswith("--") and option.endswith("c")):
         return None
     return argv[-1]
+
+
+def healthcheck_shell_text(ins) -> tuple[int, str] | None:
+    """(offset in the arguments, text) of a HEALTHCHECK's command in shell form; None for NONE or a JSON array
+    (BuildKit reads the text after CMD as JSON when it parses as an array of strings, as for CMD itself)."""
+    match = re.match(r"(?i)CMD\s+", ins.args)
+    if match is None:
+        return None
+    text = ins.args[match.end():].rstrip()
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return None
+    return match.end(), text
