@@ -40,9 +40,9 @@ class ReloadCall:
 
 @dataclass
 class AppFacts:
-    server: str | None = None  # "uvicorn", "gunicorn", "hypercorn", "daphne", "flask", "django-runserver", "fastapi-cli", "waitress", "python"
-    framework: str | None = None  # "fastapi", "starlette", "flask", "django"
-    interface: str | None = None  # "asgi" | "wsgi"
+    server: str | None = None  # "uvicorn", "gunicorn", "hypercorn", "daphne", "flask", "django-runserver", "fastapi-cli", "waitress", "granian", "python"
+    framework: str | None = None  # "fastapi", "starlette", "flask", "django", "litestar"
+    interface: str | None = None  # "asgi" | "wsgi" | "rsgi" (granian's own)
     module: str | None = None  # dotted module holding the app object, relative to module_root
     variable: str | None = None  # the app object's name there (the factory's name when factory is True)
     file: str | None = None  # context-relative path of that module

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import django, fastapi, flask, starlette
+from . import django, fastapi, flask, litestar, starlette
 
 FRAMEWORKS: dict[str, ModuleType] = {
     "fastapi": fastapi,
     "starlette": starlette,
     "flask": flask,
     "django": django,
+    "litestar": litestar,
 }
 
 CONSTRUCTORS = {qual: made for framework in FRAMEWORKS.values() for qual, made in framework.CONSTRUCTORS.items()}

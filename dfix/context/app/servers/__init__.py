@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import daphne, django_admin, fastapi, flask, gunicorn, hypercorn, uvicorn, waitress
+from . import daphne, django_admin, fastapi, flask, granian, gunicorn, hypercorn, uvicorn, waitress
 
 SERVERS: tuple[ModuleType, ...] = (
     uvicorn,
@@ -24,6 +24,7 @@ SERVERS: tuple[ModuleType, ...] = (
     waitress,
     django_admin,
     fastapi,
+    granian,
 )
 
 BY_NAME = {server.NAME: server for server in SERVERS}
