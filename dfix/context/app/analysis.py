@@ -6,17 +6,19 @@ from __future__ import annotations
 
 import posixpath
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from .command import CommandReader
 from .evaluate import Evaluator
-from .facts import AppFacts
 from .modules import ModuleSearch
 from .ports import Listening
 from .routes import RouteDiscovery
 from .source import _Mod, _Scope
 from .target import AppTarget
 from .values import _Obj
+
+if TYPE_CHECKING:
+    from .facts import AppFacts
 
 
 class Analysis(CommandReader, ModuleSearch, Evaluator, AppTarget, RouteDiscovery, Listening):

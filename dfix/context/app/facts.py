@@ -11,31 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-HEALTH_PATHS = ("/health", "/healthz", "/ping", "/status", "/ready")
-
-
-@dataclass
-class Route:
-    path: str
-    methods: tuple[str, ...]  # upper case; ("*",) for a Django view, which any method reaches
-    file: str
-    line: int
-
-
-@dataclass
-class ReloadCall:
-    """A call that turns on the auto-reloader/debugger and runs when the container's command runs."""
-
-    file: str  # context-relative path
-    line: int
-    description: str  # e.g. "uvicorn.run(..., reload=True)"
-    # The whole file rewritten with libcst: the reload/debug keywords of every reported call in this file
-    # removed (or set False where removal would shift a positional argument), every other byte kept; the
-    # same text for each ReloadCall of one file. None when dfix could not prove the rewrite changes only
-    # those arguments (see notes).
-    fixed_source: str | None
+if TYPE_CHECKING:
+    from .reload import ReloadCall
+    from .route import Route
 
 
 @dataclass
@@ -47,7 +27,7 @@ class AppFacts:
     variable: str | None = None  # the app object's name there (the factory's name when factory is True)
     file: str | None = None  # context-relative path of that module
     routes: list[Route] = field(default_factory=list)
-    health_route: str | None = None  # first of HEALTH_PATHS the app serves for GET (a Django "/healthz/" counts)
+    health_route: str | None = None  # first of route.HEALTH_PATHS the app serves for GET (a Django "/healthz/" counts)
     port: int | None = None
     port_source: str | None = None  # "cmd", "gunicorn-bind", "uvicorn.run", "app.run", "gunicorn-config", "env", "expose", "server-default"
     reload_calls: list[ReloadCall] = field(default_factory=list)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .facts import HEALTH_PATHS
+from .route import HEALTH_PATHS
 from .servers import DEFAULT_PORTS
 from .source import _Scope
 from .words import _port_number, _split_hostport

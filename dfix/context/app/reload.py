@@ -5,14 +5,28 @@ Python's own parser."""
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .analysis import Analysis
 
-from .facts import ReloadCall
 from .source import _cst, _Mod, _Scope
 from .values import UNKNOWN
+
+
+@dataclass
+class ReloadCall:
+    """A call that turns on the auto-reloader/debugger and runs when the container's command runs."""
+
+    file: str  # context-relative path
+    line: int
+    description: str  # e.g. "uvicorn.run(..., reload=True)"
+    # The whole file rewritten with libcst: the reload/debug keywords of every reported call in this file
+    # removed (or set False where removal would shift a positional argument), every other byte kept; the
+    # same text for each ReloadCall of one file. None when dfix could not prove the rewrite changes only
+    # those arguments (see notes).
+    fixed_source: str | None
 
 
 def report_reload_calls(an: Analysis, served: list[tuple[str, _Scope, Any]]) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from .facts import Route
 from .frameworks import FRAMEWORKS, flask
+from .route import Route
 from .source import _arg, _calls_in, _cst, _Mod, _Scope, _statements
 from .values import UNKNOWN, _Obj
 

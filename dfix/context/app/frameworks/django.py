@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ..analysis import Analysis
 
-from ..facts import Route
+from ..route import Route
 from ..source import _arg, _calls_in, _cst, _dotted, _Mod, _Scope, _statements
 from ..values import UNKNOWN, _Local, _ModRef
 
