@@ -26,7 +26,8 @@ from .config import ConfigError, options_for
 from .engine import FileResult, Options, context_for, fix_text, load_rules, read_source
 from .files import InputError, discover, read_bytes, write_atomic
 from .report.diff import unified_diff
-from .report.output import Summary, make_reporter, side_display
+from .report import make_reporter
+from .report.output import Summary, side_display
 from .syntax import DockerfileSyntaxError
 
 EXIT_OK, EXIT_CHANGES, EXIT_ERROR = 0, 1, 2

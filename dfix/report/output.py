@@ -1,4 +1,6 @@
-"""Reporters: each turns the stream of file results into one output format as the results arrive.
+"""What every reporter shares: the Reporter interface, the run's Summary and per-repository outcomes, and the
+records and tables the formats print. The reporters themselves live one a module (text, json_format,
+sarif, github), registered by format name in report/__init__.py.
 
 Nothing is kept per file beyond what the format needs at its end (errors for SARIF notifications, one
 small record per repository), so memory stays flat however many files a fleet has.
@@ -6,14 +8,12 @@ small record per repository), so memory stays flat however many files a fleet ha
 
 from __future__ import annotations
 
-import json
 import os
-import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
 
-from .diff import print_diff, unified_diff
+from .diff import unified_diff
 
 if TYPE_CHECKING:
     from ..engine import FileResult
@@ -126,93 +126,6 @@ class Reporter:
 
     def end(self, summary: Summary) -> None:
         pass
-
-
-class TextReporter(Reporter):
-    def __init__(
-        self, out: TextIO, mode: str, quiet: bool, color: bool = False, repos: bool = False, diffs: bool = True
-    ) -> None:
-        super().__init__(out, mode, quiet)
-        self.color = color
-        self.repos = repos
-        self.diffs = diffs  # False when the caller prints the diff elsewhere (stdin mode: on stdout)
-
-    def file(self, result, mode, not_applied=None):
-        if result.error:
-            self.error(result.path, result.error)
-            return
-        if not self.quiet:
-            for line, message in result.warnings:
-                print(f"dfix: warning: {result.path}:{line}: {message}", file=sys.stderr)
-        if self.diffs and result.changed and mode in ("dry-run", "check") and not (self.quiet and mode == "check"):
-            if result.fixed != result.original:
-                print_diff(unified_diff(result.original, result.fixed, result.path), self.out, self.color)
-            for side, (before, after) in result.side_files.items():
-                print_diff(unified_diff(before, after, side_display(side, result.path)), self.out, self.color)
-        if self.quiet:
-            return
-        write = self.out.write
-        for finding, applied in result.findings():
-            if applied:
-                verb = f"not applied: {not_applied}" if not_applied else "fixed" if mode == "write" else "fix"
-                write(f"{result.path}:{finding.line}: {finding.code} {finding.message} [{verb}]\n")
-                continue
-            note = (
-                f" (not fixed: {finding.reason})" if finding.reason
-                else " (no fix: unsafe, use --unsafe-fixes)" if finding.fixable else ""
-            )
-            write(f"{result.path}:{finding.line}: {finding.code} {finding.message}{note}\n")
-        if result.withheld:
-            write(f"{result.path}: fixes held back: {result.withheld}\n")
-        if result.verification:
-            for line in verification_lines(result.verification, mode):
-                write(f"{result.path}: {line}\n")
-
-    def error(self, path, message):
-        print(f"dfix: error: {path}: {message}", file=sys.stderr)
-
-    def repository(self, outcome):
-        if outcome.error:
-            self.error(outcome.name, outcome.detail)
-        elif not self.quiet or outcome.status in ("skipped", "failed"):
-            print(outcome.line(), file=sys.stderr)
-
-    def end(self, summary):
-        if not self.quiet:
-            print(summary_table(summary, self.mode, self.repos), file=sys.stderr)
-
-
-class JsonReporter(Reporter):
-    """The same document as before (`{"files": [...], "summary": {...}}`), written record by record."""
-
-    def start(self, rules):
-        self.count = 0
-        self.repos: list[dict] = []
-        self.out.write('{\n  "files": [')
-
-    def _emit(self, record: dict) -> None:
-        text = json.dumps(record, indent=2).replace("\n", "\n    ")
-        self.out.write(("," if self.count else "") + "\n    " + text)
-        self.count += 1
-
-    def file(self, result, mode, not_applied=None):
-        record = file_record(result)
-        if not_applied and not result.error:
-            record["not_applied"] = not_applied
-        self._emit(record)
-
-    def error(self, path, message):
-        self._emit({"path": path, "error": message})
-
-    def repository(self, outcome):
-        self.repos.append(outcome.as_json())
-
-    def end(self, summary):
-        self.out.write("\n  ]" if self.count else "]")
-        if self.repos:
-            self.out.write(',\n  "repositories": ' + json.dumps(self.repos, indent=2).replace("\n", "\n  "))
-        data = json.dumps(summary_json(summary, self.mode), indent=2).replace("\n", "\n  ")
-        self.out.write(f',\n  "summary": {data}\n}}\n')
 
 
 def side_display(side: str, dockerfile: str) -> str:
@@ -359,19 +272,3 @@ def repository_table(outcomes: list[RepoOutcome]) -> list[str]:
                 f"{detail}").rstrip()
 
     return [line(header)] + [line(row) for row in rows]
-
-
-def make_reporter(
-    output_format: str, out: TextIO, mode: str, quiet: bool, color: bool, repos: bool, diffs: bool = True
-) -> Reporter:
-    if output_format == "json":
-        return JsonReporter(out, mode, quiet)
-    if output_format == "sarif":
-        from .sarif import SarifReporter
-
-        return SarifReporter(out, mode, quiet)
-    if output_format == "github":
-        from .github import GithubReporter
-
-        return GithubReporter(out, mode, quiet)
-    return TextReporter(out, mode, quiet, color, repos, diffs)
