@@ -1,4 +1,4 @@
-"""Finding Dockerfiles, reading them strictly and writing them atomically."""
+"""Finding Dockerfiles (and the Compose files beside them), reading them strictly and writing them atomically."""
 
 from __future__ import annotations
 
@@ -21,12 +21,19 @@ def is_dockerfile_name(name: str) -> bool:
     return _DOCKERFILE_NAME.match(name) is not None
 
 
+def is_fixable_name(name: str) -> bool:
+    """A Dockerfile or a Compose file (compose.yaml, docker-compose.override.yml, …): what a walk yields."""
+    from .compose import is_compose_name
+
+    return is_dockerfile_name(name) or is_compose_name(name)
+
+
 class InputError(Exception):
     """A path that cannot be processed; the message is one line."""
 
 
 def discover(paths: list[Path]) -> Iterator[Path | InputError]:
-    """Dockerfiles under the given paths, in a stable order; errors are yielded, not raised."""
+    """Dockerfiles and Compose files under the given paths, in a stable order; errors are yielded, not raised."""
     seen: set[str] = set()
     # one root walks each file once: remembering them would cost memory in proportion to the fleet
     dedupe = len(paths) > 1
@@ -68,7 +75,7 @@ def _walk(top: Path) -> Iterator[Path | InputError]:
             if not is_link and os.path.basename(full) not in SKIP_DIRS and not _ignored(full, True, ignores):
                 stack.append(_listing(full, ignores))
             continue
-        if not is_dockerfile_name(os.path.basename(full)) or _ignored(full, False, ignores):
+        if not is_fixable_name(os.path.basename(full)) or _ignored(full, False, ignores):
             continue
         if is_link and not os.path.exists(full):
             yield InputError(f"{full}: dangling symlink")
