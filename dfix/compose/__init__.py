@@ -134,10 +134,34 @@ def guard(before, after, applied) -> str | None:
         now = _dependencies(((after.model.get("services") or {}).get(name) or {}).get("depends_on"))
         if was != now:
             return f"services.{name}.depends_on would name {sorted(now)} instead of {sorted(was)}"
-    introduced = schema_errors(after.model) - schema_errors(before.model)
+    unchecked = _healthy_without_check(after.model) - _healthy_without_check(before.model)
+    if unchecked:
+        return "{} would wait for {} to be healthy, which has no healthcheck".format(*sorted(unchecked)[0])
+    old_errors, new_errors = schema_errors(before.model), schema_errors(after.model)
+    introduced = sorted(key for key in new_errors if key not in old_errors)
     if introduced:
-        return "the output breaks the Compose Specification's schema: " + sorted(introduced)[0]
+        return "the output breaks the Compose Specification's schema: " + new_errors[introduced[0]]
     return None
+
+
+def _healthy_without_check(model) -> set[tuple[str, str]]:
+    """(service, dependency) pairs where Compose would wait for a health state that never comes."""
+    services = model.get("services") if isinstance(model, dict) else None
+    if not isinstance(services, dict):
+        return set()
+    out = set()
+    for name, service in services.items():
+        depends = service.get("depends_on") if isinstance(service, dict) else None
+        if not isinstance(depends, dict):
+            continue
+        for dependency, how in depends.items():
+            if not (isinstance(how, dict) and how.get("condition") == "service_healthy"):
+                continue
+            target = services.get(dependency)
+            check = target.get("healthcheck") if isinstance(target, dict) else None
+            if not isinstance(check, dict) or check.get("disable") or check.get("test") in (["NONE"], "NONE"):
+                out.add((name, dependency))
+    return out
 
 
 def _dependencies(value) -> set:
@@ -148,10 +172,17 @@ def _dependencies(value) -> set:
     return set()
 
 
-def _without(model, paths) -> object:
-    import copy
+def _unshared(value):
+    """A copy in which no two places share an object (deepcopy keeps the sharing an alias made)."""
+    if isinstance(value, dict):
+        return {key: _unshared(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_unshared(item) for item in value]
+    return value
 
-    out = copy.deepcopy(model)
+
+def _without(model, paths) -> object:
+    out = _unshared(model)
     for path in paths:
         node = out
         for key in path[:-1]:
@@ -177,13 +208,14 @@ def _validator():
     return jsonschema.Draft201909Validator(schema)
 
 
-def schema_errors(model) -> frozenset[str]:
-    """The schema's complaints about `model`, each as "path: message"."""
-    out = set()
+def schema_errors(model) -> dict[str, str]:
+    """The schema's complaints about `model`: "where (which rule of the schema)" -> its message. Keyed
+    without the message, which quotes the offending value: a value the fix extends keeps its old error."""
+    out = {}
     for error in _validator().iter_errors(model):
         where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
-        out.add(f"{where}: {error.message}")
-    return frozenset(out)
+        out[f"{where} ({'/'.join(str(p) for p in error.schema_path)})"] = f"{where}: {error.message}"
+    return out
 
 
 __all__ = ["fix_compose", "guard", "is_compose_name", "schema_errors"]

@@ -51,7 +51,20 @@ class ComposeDependsHealthy(ComposeRule):
     )
 
     def check(self, doc, ctx):
-        needs_health: dict[str, object] = {}
+        # a database some service waits on (or is about to) that has no healthcheck: its edit, or why none
+        health: dict[str, tuple[list, str | None]] = {}
+
+        def healthcheck(name: str) -> str | None:
+            """None when `name` is or will be healthy-checkable; else why not."""
+            db = doc.services[name]
+            if _health_disabled(db.model):
+                return "its healthcheck is disabled: give it one, then use condition: service_healthy"
+            if "healthcheck" in db.model:
+                return None
+            if name not in health:
+                health[name] = self._healthcheck_edit(doc, db)
+            return health[name][1]
+
         for service in doc.services.values():
             node = mapping_get(service.node, "depends_on")
             wanted = service.model.get("depends_on")
@@ -61,19 +74,21 @@ class ComposeDependsHealthy(ComposeRule):
             databases = {n for n in names if n in doc.services and doc.services[n].database}
             if not databases:
                 continue
-            unready = [n for n in databases if _health_disabled(doc.services[n].model)]
-            key = mapping_key(service.node, "depends_on")
-            if unready:
-                yield self.at(doc, key, f"{service.name} depends on {', '.join(sorted(unready))} without waiting for it to be healthy",
-                              reason="its healthcheck is disabled: give it one, then use condition: service_healthy")
-                continue
-            missing = _without_condition(node)
-            waiting_on = [n for n in missing if n in databases]
+            if isinstance(wanted, dict):  # already waiting on one: it needs a healthcheck to be healthy
+                for name in sorted(databases):
+                    if isinstance(wanted[name], dict) and wanted[name].get("condition") == "service_healthy":
+                        healthcheck(name)
+            waiting_on = sorted(n for n in _without_condition(node) if n in databases)
             if not waiting_on:
                 continue
-            needs_health.update({n: service for n in waiting_on})
-            message = (f"{service.name} depends on {', '.join(sorted(waiting_on))} without waiting for "
+            key = mapping_key(service.node, "depends_on")
+            message = (f"{service.name} depends on {', '.join(waiting_on)} without waiting for "
                        f"{'it' if len(waiting_on) == 1 else 'them'} to be healthy: condition: service_healthy")
+            blocked = [(n, why) for n in waiting_on if (why := healthcheck(n)) is not None]
+            if blocked:
+                name, why = blocked[0]
+                yield self.at(doc, key, message, reason=f"{name}: {why}")
+                continue
             if doc.is_shared(node):
                 yield self.at(doc, key, message, reason="depends_on comes from an anchor other services share")
                 continue
@@ -82,41 +97,39 @@ class ComposeDependsHealthy(ComposeRule):
                 yield self.at(doc, key, message, reason=edits)
             else:
                 yield self.at(doc, key, message, edits, paths=[("services", service.name, "depends_on")])
-        for name in sorted(needs_health):
-            yield from self._healthcheck(doc, doc.services[name])
+        for name in sorted(health):
+            db = doc.services[name]
+            edits, why = health[name]
+            message = f"{name} ({db.image}) has no healthcheck: {HEALTH_TESTS[db.database].split()[0]}"
+            if why is not None:
+                yield self.at(doc, db.key, message, reason=why)
+            else:
+                yield self.at(doc, db.key, message, edits, paths=[("services", name, "healthcheck")])
 
-    def _healthcheck(self, doc, db):
-        if "healthcheck" in db.model:
-            return
-        message = f"{db.name} ({db.image}) has no healthcheck: {HEALTH_TESTS[db.database].split()[0]}"
-        key = db.key
-        if doc.is_shared(db.node) or "extends" in db.model:
-            reason = "the service is shared through an anchor" if doc.is_shared(db.node) else "the service extends another"
-            yield self.at(doc, key, message, reason=f"{reason}: add the healthcheck where it is defined")
-            return
+    def _healthcheck_edit(self, doc, db) -> tuple[list, str | None]:
+        if doc.is_shared(db.node):
+            return [], "the service is shared through an anchor: add the healthcheck where it is defined"
+        if "extends" in db.model:
+            return [], "the service extends another: add the healthcheck where it is defined"
         test = HEALTH_TESTS[db.database]
         nl = doc.newline
         if db.node.flow_style:
-            timing = ", ".join(f"{k}: {v}" for k, v in TIMING)
-            text = f", healthcheck: {{test: {_flow_test(test)}, {timing}}}"
-            end = db.node.end_mark.index - 1  # before the closing brace
+            close = db.node.end_mark.index - 1
+            if doc.text[close] != "}":
+                return [], "the service's mapping cannot be extended in place"
+            end = close
             while doc.text[end - 1] in " \t":
                 end -= 1
-            if doc.text[db.node.end_mark.index - 1] != "}":
-                yield self.at(doc, key, message, reason="the service's mapping cannot be extended in place")
-                return
-            edit = Edit.insert(end, text)
-        else:
-            column = doc.column(db.node.value[0][0])
-            step = doc.indent_step(db)
-            pad, inner = " " * column, " " * (column + step)
-            lines = [f"{pad}healthcheck:", f"{inner}test: {_flow_test(test)}"] + [f"{inner}{k}: {v}" for k, v in TIMING]
-            at = doc.end_of_mapping(db.node)
-            if at == len(doc.text) and not doc.text.endswith("\n"):
-                edit = Edit.insert(at, nl + nl.join(lines))  # the file had no final newline: it still has none
-            else:
-                edit = Edit.insert(at, nl.join(lines) + nl)
-        yield self.at(doc, key, message, [edit], paths=[("services", db.name, "healthcheck")])
+            timing = ", ".join(f"{k}: {v}" for k, v in TIMING)
+            return [Edit.insert(end, f", healthcheck: {{test: {_flow_test(test)}, {timing}}}")], None
+        column = doc.column(db.node.value[0][0])
+        step = doc.indent_step(db)
+        pad, inner = " " * column, " " * (column + step)
+        lines = [f"{pad}healthcheck:", f"{inner}test: {_flow_test(test)}"] + [f"{inner}{k}: {v}" for k, v in TIMING]
+        at = doc.end_of_mapping(db.node)
+        if at == len(doc.text) and not doc.text.endswith("\n"):
+            return [Edit.insert(at, nl + nl.join(lines))], None  # the file had no final newline: it still has none
+        return [Edit.insert(at, nl.join(lines) + nl)], None
 
 
 def _flow_test(test: str) -> str:
