@@ -259,3 +259,33 @@ def test_a_dockerfile_only_run_never_imports_the_yaml_stack(tmp_path):
     imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
     assert "dfix.engine" in imported
     assert not {m for m in imported if m.split(".")[0] in ("ruamel", "jsonschema")}
+
+
+def test_stdin_with_a_compose_filename_is_fixed_as_compose(tmp_path):
+    env = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-m", "dfix", "-", "--stdin-filename", "compose.yaml", "--select", "DF7"],
+                          input=STACK, capture_output=True, text=True, cwd=tmp_path, env=env, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "condition: service_healthy" in proc.stdout and "compose.yaml:10: DF701" in proc.stderr
+
+
+def test_repos_commit_holds_the_compose_file_beside_the_dockerfile(tmp_path):
+    from .test_bulk import git, make_repo
+
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("GIT_")}, "HOME": str(home),
+           "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_AUTHOR_NAME": "Test",
+           "GIT_AUTHOR_EMAIL": "test@example.com", "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.com",
+           "NO_COLOR": "1", "PYTHONPATH": str(ROOT)}
+    repo = make_repo(env, tmp_path / "repo", {"api/Dockerfile": NAIVE_DOCKERFILE, "docker-compose.yml": STACK})
+    (tmp_path / "repos.txt").write_text(f"{repo}\n")
+    proc = subprocess.run([sys.executable, "-m", "dfix", "--repos", tmp_path / "repos.txt", "--branch", "dfix/fixes",
+                           "--commit", "--select", "DF105,DF7", "--format", "json"],
+                          capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode == 0, proc.stderr
+    (outcome,) = json.loads(proc.stdout)["repositories"]
+    assert outcome["status"] == "committed" and outcome["files"] == ["api/Dockerfile", "docker-compose.yml"]
+    committed = git(env, repo, "show", "dfix/fixes:docker-compose.yml")
+    assert "condition: service_healthy" in committed
+    assert git(env, repo, "status", "--porcelain") == ""  # the checkout itself is never touched

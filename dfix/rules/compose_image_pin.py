@@ -15,7 +15,8 @@ class ComposeImagePin(ComposeRule):
     what = (
         "Pins a service's untagged or `:latest` `image:` to the tag it stood for on the date of DF401's "
         "table (`dfix/data/base_images.toml`; the `base-image-pins` config key comes first), as DF401 does "
-        "for FROM. Images the table does not know, and images from a variable, are reported."
+        "for FROM. Images the table does not know are reported; images from a variable, and the `image:` of a "
+        "service with `build:` (the name the build tags), are left alone."
     )
     why = (
         "`postgres` or `redis:latest` is whatever the registry holds on the day of `compose pull`: a new "
@@ -35,6 +36,8 @@ class ComposeImagePin(ComposeRule):
             node = mapping_get(service.node, "image")
             if node is None or kind(node) != "scalar" or not isinstance(node.value, str):
                 continue
+            if "build" in service.model:
+                continue  # with build:, image: names what the build tags, not what is pulled
             text = node.value
             if "$" in text:
                 continue  # from the environment: pinned where the variable is set

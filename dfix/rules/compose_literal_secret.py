@@ -8,6 +8,7 @@ from .base import Safety
 from .compose_dev_flags import _environment
 
 SECRET_WORDS = frozenset({"PASSWORD", "PASSWD", "SECRET", "TOKEN", "KEY"})
+_FLAGS = frozenset({"true", "false", "yes", "no", "on", "off"})  # USE_TOKEN_AUTH: "true" says no secret
 
 
 def is_secret_name(name: str) -> bool:
@@ -60,7 +61,7 @@ class ComposeLiteralSecret(ComposeRule):
                 if value is None or not isinstance(name, str) or not is_secret_name(name):
                     continue
                 value = str(value)
-                if not value.strip() or "${" in value or re.fullmatch(r"\$[A-Za-z_][A-Za-z0-9_]*", value):
+                if not value.strip() or value.lower() in _FLAGS or "${" in value or re.fullmatch(r"\$[A-Za-z_][A-Za-z0-9_]*", value):
                     continue
                 yield self.at(doc, node, f"{service.name}: {name} is set to a literal value ({mask(value)})",
                               reason="read it from env_file: (kept out of git) or secrets:, not the Compose file")
