@@ -9,6 +9,8 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
+from .compose import is_compose_name  # the name test only: YAML is read elsewhere, and lazily
+
 SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache"})
 _PATTERNS = ("Dockerfile", "Dockerfile.*", "*.Dockerfile", "Containerfile", "Containerfile.*")
 # the patterns as one regex (fnmatchcase of each, or-ed): discovery asks for every name in the tree
@@ -23,8 +25,6 @@ def is_dockerfile_name(name: str) -> bool:
 
 def is_fixable_name(name: str) -> bool:
     """A Dockerfile or a Compose file (compose.yaml, docker-compose.override.yml, …): what a walk yields."""
-    from .compose import is_compose_name
-
     return is_dockerfile_name(name) or is_compose_name(name)
 
 

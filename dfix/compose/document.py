@@ -164,6 +164,9 @@ class ComposeDocument:
         mark(self.root, False)
         return frozenset(out)
 
+    def node_flow(self, node) -> bool:
+        return bool(getattr(node, "flow_style", False))
+
     def is_shared(self, node) -> bool:
         return id(node) in self.shared
 

@@ -10,6 +10,7 @@ from .apt_no_install_recommends import AptNoInstallRecommends
 from .apt_update_with_install import AptUpdateWithInstall
 from .base import FileChange, Finding, Rule, RuleContext, Safety
 from .base_image_pin import BaseImagePin
+from .compose_app_healthcheck import ComposeAppHealthcheck
 from .compose_depends_healthy import ComposeDependsHealthy
 from .compose_dev_flags import ComposeDevFlags
 from .compose_image_pin import ComposeImagePin
@@ -60,6 +61,7 @@ COMPOSE_RULES: tuple[type[Rule], ...] = (
     ComposeImagePin,
     ComposeDevFlags,
     ComposeLiteralSecret,
+    ComposeAppHealthcheck,
 )
 # every rule dfix has: what `dfix rules`, `explain`, --select/--ignore and the reports know
 CATALOGUE: tuple[type[Rule], ...] = ALL_RULES + COMPOSE_RULES
