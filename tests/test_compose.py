@@ -289,3 +289,11 @@ def test_repos_commit_holds_the_compose_file_beside_the_dockerfile(tmp_path):
     committed = git(env, repo, "show", "dfix/fixes:docker-compose.yml")
     assert "condition: service_healthy" in committed
     assert git(env, repo, "status", "--porcelain") == ""  # the checkout itself is never touched
+
+
+def test_depends_on_from_a_merge_key_is_reported_where_it_is_used():
+    text = "x-base: &base\n  build: .\n  depends_on:\n    - db\nservices:\n  app:\n    <<: *base\n  db:\n    image: postgres:17\n"
+    result = fix_compose(text, "compose.yaml", Options(select=frozenset({"DF701"})))
+    assert result.fixed == text
+    (finding, applied), = result.findings()
+    assert not applied and finding.line == 6 and "merge key" in finding.reason

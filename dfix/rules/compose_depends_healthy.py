@@ -68,7 +68,13 @@ class ComposeDependsHealthy(ComposeRule):
         for service in doc.services.values():
             node = mapping_get(service.node, "depends_on")
             wanted = service.model.get("depends_on")
-            if node is None or wanted is None:
+            if wanted is None:
+                continue
+            if node is None:  # brought in by a merge key (<<: *base): the anchor is where to fix it
+                merged = [n for n in (wanted if isinstance(wanted, list) else ()) if n in doc.services and doc.services[n].database]
+                if merged:
+                    yield self.at(doc, service.key, f"{service.name} depends on {', '.join(sorted(merged))} without waiting "
+                                  "for it to be healthy", reason="depends_on comes from a merge key (<<): fix it where it is defined")
                 continue
             names = list(wanted) if isinstance(wanted, (list, dict)) else []
             databases = {n for n in names if n in doc.services and doc.services[n].database}
