@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from enum import Enum
 from pathlib import Path
 from typing import List, NoReturn, Optional
@@ -117,7 +116,7 @@ def fix(
     engine: Optional[str] = typer.Option(None, "--engine", help="With --verify: podman or docker (default: the first found)."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
 ) -> None:
-    """Fix Dockerfiles: apt/pip/apk hygiene, ADD->COPY, MAINTAINER->LABEL, guarded by BuildKit's parser."""
+    """Fix Dockerfiles (apt/pip/apk hygiene, ADD->COPY, MAINTAINER->LABEL, guarded by BuildKit's parser) and Compose files."""
     from .engine import Options
     from .runner import run
 
@@ -208,9 +207,9 @@ tools_app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exce
 @tools_app.command("rules")
 def list_rules(output_format: Format = typer.Option(Format.text, "--format")) -> None:
     """List the rule catalogue."""
-    from .rules import ALL_RULES
+    from .rules import CATALOGUE
 
-    rules = sorted(ALL_RULES, key=lambda rule: rule.code)  # ALL_RULES is in run order, not reading order
+    rules = sorted(CATALOGUE, key=lambda rule: rule.code)  # the catalogue is in run order, not reading order
     if output_format is Format.json:
         typer.echo(json.dumps([_rule_json(r) for r in rules], indent=2))
         return
@@ -224,10 +223,10 @@ def list_rules(output_format: Format = typer.Option(Format.text, "--format")) ->
 @tools_app.command("explain")
 def explain(code: str = typer.Argument(..., help="A dfix code (DF101), rule name, or hadolint code (DL3015).")) -> None:
     """Print a rule's documentation: what, why, example, fix safety."""
-    from .rules import ALL_RULES
+    from .rules import CATALOGUE
 
     wanted = code.strip()
-    for rule in ALL_RULES:
+    for rule in CATALOGUE:
         if wanted.upper() == rule.code or wanted == rule.name or wanted.upper() in rule.hadolint:
             typer.echo(rule.docs())
             return

@@ -1,4 +1,4 @@
-"""Finding Dockerfiles, reading them strictly and writing them atomically."""
+"""Finding Dockerfiles (and the Compose files beside them), reading them strictly and writing them atomically."""
 
 from __future__ import annotations
 
@@ -9,10 +9,20 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
+
 SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache"})
 _PATTERNS = ("Dockerfile", "Dockerfile.*", "*.Dockerfile", "Containerfile", "Containerfile.*")
 # the patterns as one regex (fnmatchcase of each, or-ed): discovery asks for every name in the tree
 _DOCKERFILE_NAME = re.compile("|".join(fnmatch.translate(pattern) for pattern in _PATTERNS))
+
+
+COMPOSE_NAME = re.compile(r"(?:docker-)?compose(?:[.\-_][A-Za-z0-9_.\-]+)?\.ya?ml\Z", re.IGNORECASE)
+
+
+def is_compose_name(name: str) -> bool:
+    """compose.yaml, docker-compose.yml and their variants: docker-compose.override.yml,
+    compose.dev.yaml, docker-compose-prod.yml (not compose.yaml.example)."""
+    return COMPOSE_NAME.match(name) is not None
 
 
 def is_dockerfile_name(name: str) -> bool:
@@ -21,12 +31,17 @@ def is_dockerfile_name(name: str) -> bool:
     return _DOCKERFILE_NAME.match(name) is not None
 
 
+def is_fixable_name(name: str) -> bool:
+    """A Dockerfile or a Compose file (compose.yaml, docker-compose.override.yml, …): what a walk yields."""
+    return is_dockerfile_name(name) or is_compose_name(name)
+
+
 class InputError(Exception):
     """A path that cannot be processed; the message is one line."""
 
 
 def discover(paths: list[Path]) -> Iterator[Path | InputError]:
-    """Dockerfiles under the given paths, in a stable order; errors are yielded, not raised."""
+    """Dockerfiles and Compose files under the given paths, in a stable order; errors are yielded, not raised."""
     seen: set[str] = set()
     # one root walks each file once: remembering them would cost memory in proportion to the fleet
     dedupe = len(paths) > 1
@@ -68,7 +83,7 @@ def _walk(top: Path) -> Iterator[Path | InputError]:
             if not is_link and os.path.basename(full) not in SKIP_DIRS and not _ignored(full, True, ignores):
                 stack.append(_listing(full, ignores))
             continue
-        if not is_dockerfile_name(os.path.basename(full)) or _ignored(full, False, ignores):
+        if not is_fixable_name(os.path.basename(full)) or _ignored(full, False, ignores):
             continue
         if is_link and not os.path.exists(full):
             yield InputError(f"{full}: dangling symlink")

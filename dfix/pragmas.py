@@ -45,7 +45,7 @@ def matches(code: str, hadolint: Iterable[str], patterns: Iterable[str]) -> bool
 def unknown_code(pattern: str) -> str | None:
     """None when `pattern` (upper case) names at least one rule as `matches` reads it; else why not, with
     the nearest valid code when there is one, e.g. "unknown rule code or prefix (did you mean DF101?)"."""
-    from .rules import ALL_RULES  # lazy: config files are read before any rule is needed
+    from .rules import CATALOGUE as ALL_RULES  # lazy: config files are read before any rule is needed
 
     if any(matches(rule.code, rule.hadolint, (pattern,)) for rule in ALL_RULES):
         return None

@@ -24,6 +24,7 @@ from typing import Iterable, Iterator
 from . import oracle
 from .config import ConfigError, options_for
 from .engine import FileResult, Options, context_for, fix_text, load_rules, read_source
+from .files import is_compose_name
 from .files import InputError, discover, read_bytes, write_atomic
 from .report.diff import unified_diff
 from .report import make_reporter
@@ -51,7 +52,8 @@ def process_file(path: Path, options: Options, write: bool, display: str | None 
     """
     display = str(path) if display is None else display
     result = _fix_input(path, display, options, lambda: read_bytes(path))
-    if verify is not None and result.error is None and (result.changed or not options.unsafe_fixes):
+    # --verify builds images: a Compose file has none of its own to build (the stack test is `dfix verify`'s)
+    if verify is not None and not is_compose_name(path.name) and result.error is None and (result.changed or not options.unsafe_fixes):
         result = _proven(path, options, result, verify)
     if write and result.changed:
         try:
@@ -105,6 +107,13 @@ def _rules(options: Options):
     if key not in _RULES_CACHE:
         _RULES_CACHE[key] = load_rules(options)
     return _RULES_CACHE[key]
+
+
+def _catalogue(options: Options) -> list:
+    """The rules a report describes: the Dockerfile rules that run, then the Compose rules."""
+    from .rules import COMPOSE_RULES
+
+    return _rules(options) + [rule() for rule in COMPOSE_RULES if options.enabled(rule)]
 
 
 def cpu_count() -> int:
@@ -314,7 +323,7 @@ def run(
         units = [PathsUnit(paths, shard)]
     progress = _Progress.start(units, repos) if sys.stderr.isatty() and not quiet else None
     reporter = make_reporter(output_format, _Stdout(), shown, quiet, color, repos)
-    reporter.start(_rules(options))
+    reporter.start(_catalogue(options))
     opened: list = []
     reported: set[tuple] = set()
     noticed = False
@@ -409,7 +418,7 @@ def run_stdin(
     summary.add(result)
     color = output_format == "text" and sys.stderr.isatty() and not os.environ.get("NO_COLOR")
     reporter = make_reporter(output_format, sys.stderr, mode, quiet, color, False, diffs=False)
-    reporter.start(_rules(options))
+    reporter.start(_catalogue(options))
     reporter.file(result, mode)
     if result.side_files and output_format == "text" and not quiet:
         for side in result.side_files:
@@ -440,6 +449,10 @@ def _fix_input(path: Path, display: str, options: Options, read, with_context: b
         return FileResult(display, error=str(err).removeprefix(f"{path}: "))
     except DockerfileSyntaxError as err:
         return FileResult(display, error=str(err))
+    if is_compose_name(path.name):
+        from .compose import fix_compose
+
+        return fix_compose(text, display, options, location=str(path))
     result = fix_text(text, display, options, _rules(options), context_for(path) if with_context else None)
     # asked where the guard runs (a worker when --jobs > 1): the parent need not load the Go runtime to know
     result.buildkit_missing = options.use_oracle and not oracle.available()

@@ -77,7 +77,7 @@ def test_a_pin_is_never_pinned_again():
 
 def test_the_table_ships_as_package_data():
     pyproject = (ROOT / "pyproject.toml").read_text()
-    assert 'dfix = ["data/*.toml"]' in pyproject
+    assert 'dfix = ["data/*.toml",' in pyproject  # the Compose schema ships beside it (tests/test_compose.py)
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import re
 import socket
 import subprocess
 import sys

@@ -32,7 +32,7 @@ def rule_descriptor(rule) -> dict:
         "fullDescription": {"text": rule.what},
         "help": {"text": docs, "markdown": docs},
         "defaultConfiguration": {"level": "warning"},
-        "properties": {"hadolint": list(rule.hadolint), "fixSafety": rule.safety.value, "tags": ["dockerfile"]},
+        "properties": {"hadolint": list(rule.hadolint), "fixSafety": rule.safety.value, "tags": [getattr(rule, "kind", "dockerfile")]},
     }
 
 

@@ -11,6 +11,11 @@ from .apt_update_with_install import AptUpdateWithInstall
 from .base import FileChange, Finding, Rule, RuleContext, Safety
 from .base_image_pin import BaseImagePin
 from .cd_to_workdir import CdToWorkdir
+from .compose_app_healthcheck import ComposeAppHealthcheck
+from .compose_depends_healthy import ComposeDependsHealthy
+from .compose_dev_flags import ComposeDevFlags
+from .compose_image_pin import ComposeImagePin
+from .compose_literal_secret import ComposeLiteralSecret
 from .dependency_layer_order import DependencyLayerOrder
 from .dead_command import DeadCommand
 from .dev_server import DevServer
@@ -52,6 +57,16 @@ ALL_RULES: tuple[type[Rule], ...] = (
     ReloadInCode,
     MultiStageBuild,
 )
-BY_CODE = {rule.code: rule for rule in ALL_RULES}
+# the Compose file rules (dfix/compose): run by their own engine on compose.yaml and its kin
+COMPOSE_RULES: tuple[type[Rule], ...] = (
+    ComposeDependsHealthy,
+    ComposeImagePin,
+    ComposeDevFlags,
+    ComposeLiteralSecret,
+    ComposeAppHealthcheck,
+)
+# every rule dfix has: what `dfix rules`, `explain`, --select/--ignore and the reports know
+CATALOGUE: tuple[type[Rule], ...] = ALL_RULES + COMPOSE_RULES
+BY_CODE = {rule.code: rule for rule in CATALOGUE}
 
-__all__ = ["ALL_RULES", "BY_CODE", "FileChange", "Finding", "Rule", "RuleContext", "Safety"]
+__all__ = ["ALL_RULES", "BY_CODE", "CATALOGUE", "COMPOSE_RULES", "FileChange", "Finding", "Rule", "RuleContext", "Safety"]
