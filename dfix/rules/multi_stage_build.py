@@ -478,6 +478,19 @@ class _Plan:
         return None
 
 
+def run_kind(doc, ins) -> str:
+    """What the split makes of a RUN on its own: package_runs, dep_runs, tool_runs, user_runs or other_runs."""
+    return _classify(script_of(doc, ins), _Plan(doc), ins)
+
+
+def splits(doc, stage) -> bool:
+    """Whether DF403 or DF402 plan on this stage's RUNs one by one: the final stage, when it installs build
+    packages for Python, or (a single stage) installs Python dependencies a full image may have compiled."""
+    if stage is not doc.final_stage:
+        return False
+    return _Plan.of(doc, stage) is not None or (len(doc.stages) == 1 and _Plan.of(doc, stage, full_base=True) is not None)
+
+
 def _classify(script, plan, ins) -> str:
     if not script.ok:
         plan.problems.append(f"line {ins.line_number} has shell dfix cannot read, to tell which stage needs it")
