@@ -5,9 +5,11 @@ import posixpath
 from ..pragmas import Pragmas
 from ..syntax import Edit, LineKind
 from ..syntax.packages import package_command
-from ..syntax.shell import is_and_chain, is_posix_shell, script_of, state_leak
+from ..syntax.shell import Script, is_and_chain, is_posix_shell, script_of, state_leak
 from .base import Rule, Safety
-from .multi_stage_build import run_kind, splits
+from .base_image_pin import stage_base
+from .multi_stage_build import plans_on, run_kind
+from .python_slim_base import _variant
 
 # hadolint's DL3059 scope: a RUN of more commands is a grouping its author chose
 MAX_COMMANDS = 2
@@ -26,9 +28,9 @@ _PROJECT_INSTALLS = {
     "bundle": (("install",),), "composer": (("install",),), "go": (("mod", "download"),),
     "cargo": (("fetch",),), "conda": (("env", "create"), ("env", "update")), "mamba": (("env", "create"), ("env", "update")),
 }
-_PACKAGE_TOOLS = frozenset({"gem", "dnf", "yum", "microdnf", "zypper", "conda", "mamba", "micromamba", "cargo", "go"})
 _PHASE_ONE = frozenset({"--no-root", "--no-install-project"})
 _MESSAGE = "consecutive RUNs in one stage: one RUN, one layer"
+_JOINED = "consecutive RUNs in one stage: the next RUN joined into this one, one layer"
 
 
 class JoinRuns(Rule):
@@ -108,7 +110,8 @@ class JoinRuns(Rule):
                     yield self.finding(second.line_number, _MESSAGE, reason=reason)
                     continue
                 size = joined
-                yield self.finding(second.line_number, f"{_MESSAGE}; joined with the RUN on line {first.line_number}",
+                # named on the RUN that takes the other in (the second may be one a fix wrote, with no line of its own)
+                yield self.finding(first.line_number, _JOINED,
                                    _join_edits(doc, first, second, a, b, group))
 
 
@@ -151,14 +154,29 @@ def _why_not(doc, stage, first, second, a, b, pragmas, split) -> str | None:
         return f"line {first.line_number}'s RUN has {leak}, whose effect the second would now see"
     if _phase_one(a) or _phase_one(b):
         return "a dependency-only install (--no-root, --no-install-project) is the layer DF201 keeps apart"
-    if _installs_project(a) and not _installs_anything(b):
-        return (f"line {first.line_number} installs the project's dependencies: joined, every edit of the next "
-                "step would install them again")
+    if _installs_project(a) or _installs_project(b):
+        return ("the install of the project's dependencies from its manifests stays a step of its own, the "
+                "layer the manifest copy keeps cached")
     if split:
-        kinds = run_kind(doc, first), run_kind(doc, second)
-        if kinds[0] != kinds[1]:
+        kinds = {run_kind(a, first), run_kind(b, second), run_kind(Script(True, a.commands + b.commands), first)}
+        if len(kinds) > 1:
             return "DF403/DF402 move the stage's installs into a builder step by step, and these are different steps"
     return None
+
+
+def splits(doc, stage) -> bool:
+    """Whether DF403 or DF402 read this stage RUN by RUN to split it into a builder and a runtime: the final
+    stage when it ships build packages for Python, or a single stage on a full python image that installs
+    Python dependencies. (After a split the final stage is the runtime, which they leave alone.)"""
+    if stage is not doc.final_stage:
+        return False
+    if plans_on(doc, stage):
+        return True
+    if len(doc.stages) != 1:
+        return False
+    base = stage_base(doc, stage)
+    full_python = base.ref is not None and base.ref.hub_name == "python" and _variant(base.ref.tag) == "full"
+    return full_python and plans_on(doc, stage, full_base=True)
 
 
 def _default_shell(doc, stage, ins) -> bool:
@@ -185,17 +203,6 @@ def _daemon(script) -> str | None:
 
 def _phase_one(script) -> bool:
     return any(w.value in _PHASE_ONE for c in script.commands for w in c.words)
-
-
-def _installs_anything(script) -> bool:
-    for command in script.commands:
-        pkg = package_command(command)
-        if pkg is not None and pkg.action in ("install", "add"):
-            return True
-        words = [w.value or "" for w in command.words[1:]]
-        if command.name in _PACKAGE_TOOLS and "install" in words:
-            return True
-    return _installs_project(script)
 
 
 def _installs_project(script) -> bool:

@@ -478,17 +478,14 @@ class _Plan:
         return None
 
 
-def run_kind(doc, ins) -> str:
-    """What the split makes of a RUN on its own: package_runs, dep_runs, tool_runs, user_runs or other_runs."""
-    return _classify(script_of(doc, ins), _Plan(doc), ins)
+def run_kind(script, ins) -> str:
+    """What the split makes of a RUN's commands: package_runs, dep_runs, tool_runs, user_runs or other_runs."""
+    return _classify(script, _Plan(ins.doc), ins)
 
 
-def splits(doc, stage) -> bool:
-    """Whether DF403 or DF402 plan on this stage's RUNs one by one: the final stage, when it installs build
-    packages for Python, or (a single stage) installs Python dependencies a full image may have compiled."""
-    if stage is not doc.final_stage:
-        return False
-    return _Plan.of(doc, stage) is not None or (len(doc.stages) == 1 and _Plan.of(doc, stage, full_base=True) is not None)
+def plans_on(doc, stage, full_base: bool = False) -> bool:
+    """Whether the split (DF403; DF402 with ``full_base``) has a plan for the stage's RUNs."""
+    return _Plan.of(doc, stage, full_base=full_base) is not None
 
 
 def _classify(script, plan, ins) -> str:
