@@ -62,17 +62,12 @@ def contract(doc: Document) -> dict[str, object]:
             elif keyword in ("COPY", "ADD"):
                 pass  # compared by _without_overwritten_copies
             elif keyword == "RUN":
-                items = _run_items(doc, ins)
+                # a RUN that DF204's WORKDIR pair wraps runs, as `cd X && …`, where the stage was before it
+                cwd = doc.workdir_at(doc.instructions[ins.index - 1] if ins.index in run_in else ins)
+                items = _run_items(doc, ins, cwd)
                 if ins.index in run_in:
-                    items = [(_flags(ins), (), ("cd", run_in[ins.index]))] + items
-                if _creates_users_only(items):
-                    facets.setdefault(f"{prefix}.users-created", []).append(items)
-                else:
-                    # handing files to a numeric user changes who may write them, nothing they hold
-                    runs.append([item for item in items if not _hands_over(item)])
-                    handed = [item for item in items if _hands_over(item)]
-                    if handed:
-                        facets.setdefault(f"{prefix}.runtime-ownership", []).extend(handed)
+                    items = [(_flags(ins) + (f"cwd={cwd}",), (), ("cd", run_in[ins.index]))] + items
+                runs.append(items)
             elif keyword in ("CMD", "ENTRYPOINT"):
                 # only the stage's last of each reaches the image (BuildKit empties an inherited CMD at an
                 # ENTRYPOINT only while the stage has set none, and a later CMD sets it again either way)
@@ -93,7 +88,8 @@ def contract(doc: Document) -> dict[str, object]:
         # ownership apart, so the non-root fix can declare exactly that it hands the app files over
         facets[f"{prefix}.copies"] = [(k, tuple(f for f in fl if not f.startswith("chown=")), *r) for k, fl, *r in copies]
         facets[f"{prefix}.copy-chown"] = [tuple(f for f in fl if f.startswith("chown=")) for _, fl, *_ in copies]
-        # RUN boundaries are not part of the contract (DF103 merges RUNs): compare the commands in order
+        runs = _split_users(runs, facets, prefix)
+        # RUN boundaries are not part of the contract (DF103 and DF202 join RUNs): compare the commands in order
         facets[f"{prefix}.runs"] = [item for run in _without_phase_one(runs) for item in run]
         facets[f"{prefix}.instructions"] = others
     return facets
@@ -261,10 +257,30 @@ def _shell_text_key(text: str) -> tuple[object, tuple[str, ...]]:
 _USER_TOOLS = frozenset({"useradd", "adduser", "groupadd", "addgroup"})
 
 
-def _creates_users_only(items: list[tuple]) -> bool:
-    """A RUN that only creates users/groups (and the folders it hands them): no effect on anything else."""
-    names = [item[2][0] for item in items if len(item) == 3 and item[2]]
-    return bool(names) and _USER_TOOLS & set(names) and set(names) <= _USER_TOOLS | {"mkdir", "chown"}
+def _split_users(runs: list[list[tuple]], facets: dict, prefix: str) -> list[list[tuple]]:
+    """The stage's RUN items without the users they create and the files they hand to a numeric user, which
+    go to facets of their own (so DF302 can declare exactly that it adds them). Read item by item over the
+    whole stage, not RUN by RUN, so joining adjacent RUNs (DF202) puts nothing in another facet: a user
+    tool is a user tool in any RUN, and a `mkdir` is part of a hand-over when the command right after it
+    hands over exactly the folders it makes."""
+    flat = [(k, item) for k, run in enumerate(runs) for item in run]
+    kept: list[list[tuple]] = [[] for _ in runs]
+    for at, (k, item) in enumerate(flat):
+        words = item[2] if len(item) == 3 else ()
+        following = flat[at + 1][1] if at + 1 < len(flat) else ()
+        if words and words[0] in _USER_TOOLS:
+            facets.setdefault(f"{prefix}.users-created", []).append(item)
+        elif _hands_over(item) or (words[:1] == ("mkdir",) and _hands_over(following)
+                                   and _operands(words) == _operands(following[2])[1:]):
+            # handing files to a numeric user changes who may write them, nothing they hold
+            facets.setdefault(f"{prefix}.runtime-ownership", []).append(item)
+        else:
+            kept[k].append(item)
+    return kept
+
+
+def _operands(words) -> list[str]:
+    return [w for w in words[1:] if not w.startswith("-")]
 
 
 _NUMERIC_OWNER = re.compile(r"^\d+:\d+$")
@@ -295,7 +311,10 @@ def _without_phase_one(runs: list[list[tuple]]) -> list[list[tuple]]:
     out = []
     for index, run in enumerate(runs):
         phased = any(len(item) == 3 and any(f in item[2] for f in _PHASE_ONE_FLAGS) for item in run)
-        if phased and any(strip(run) == later for later in runs[index + 1:]):
+        later = [item for other in runs[index + 1:] for item in other]
+        wanted = strip(run)
+        # the full install may since share its RUN with steps next to it (DF202): found as a run of items
+        if phased and wanted and any(later[k:k + len(wanted)] == wanted for k in range(len(later))):
             continue
         out.append(run)
     return out
@@ -350,9 +369,10 @@ def _overwrites(later: Instruction, later_dir: str | None, early: Instruction, e
     return True
 
 
-def _run_items(doc: Document, ins: Instruction) -> list[tuple]:
+def _run_items(doc: Document, ins: Instruction, cwd: str | None = None) -> list[tuple]:
     script = script_of(doc, ins)
-    flags = _flags(ins.inner or ins)
+    # the directory it runs in goes with each command: RUNs may be joined (DF103, DF202), never across a WORKDIR
+    flags = _flags(ins.inner or ins) + (f"cwd={cwd if cwd is not None else doc.workdir_at(ins)}",)
     if not script.ok:
         return [(flags, "raw", _normal(ins.args), _bodies(doc, ins))]
     items = []

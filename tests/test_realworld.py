@@ -19,7 +19,7 @@ from .conftest import FIXTURES
 
 CORPUS = sorted((FIXTURES / "realworld").glob("*.Dockerfile"))
 FIXED_CODES = {"DL3015", "DL3014", "DL3009", "DL3042", "DL3019", "DL3020", "DL4000", "DL3006", "DL3007", "DL3025",
-               "DL3003"}
+               "DL3003", "DL3059"}
 DF302_UID = "10001"
 DF502_ADDS = {("PYTHONDONTWRITEBYTECODE", "1"), ("PYTHONUNBUFFERED", "1")}
 HYGIENE_WORDS = {"-y", "--no-install-recommends", "--no-cache-dir", "--no-cache"}
@@ -82,6 +82,10 @@ def test_hadolint_warnings_gone(results, tmp_path):
     after = _hadolint(after_paths)
     assert sum(1 for w in before if w["code"] in FIXED_CODES) >= 50
     left = []
+    consecutive = {}  # file -> DL3059 warnings left in it
+    for warning in after:
+        if warning["code"] == "DL3059":
+            consecutive[Path(warning["file"]).name] = consecutive.get(Path(warning["file"]).name, 0) + 1
     for warning in after:
         if warning["code"] not in FIXED_CODES:
             continue
@@ -90,6 +94,9 @@ def test_hadolint_warnings_gone(results, tmp_path):
         line = result.fixed.splitlines()[warning["line"] - 1]
         # findings name lines of the input: the instruction hadolint flags in the output, where the user wrote it
         reported = any(f.reason and text.splitlines()[f.line - 1].strip() == line.strip() for f in result.remaining)
+        if warning["code"] == "DL3059":
+            # the RUN flagged may carry another rule's fix: count DF202's reasons in the file instead
+            reported = sum(1 for f in result.remaining if f.code == "DF202" and f.reason) >= consecutive[name]
         if reported or _not_applicable(warning["code"], line, result.fixed):
             continue
         left.append((name, warning["line"], warning["code"], line))
@@ -141,12 +148,15 @@ def buildkit_contract(buildkit, text: str, pinned: bool = False):
     current: list = []
     shell = ["/bin/sh", "-c"]
     runs: list = []
+    run_flags = None  # the flags of the RUN just before, while nothing else came after it
     parsed = buildkit.parse_string(text)
     has_shell = any((command.cmd or "").upper() == "SHELL" for command in parsed)
     for command in parsed:
         cmd = (command.cmd or "").upper()
         value = list(command.value)
         flags = command.flags
+        if cmd != "RUN" and not (cmd == "USER" and value == [DF302_UID]):
+            run_flags = None
         if cmd == "FROM":
             if current or runs:
                 stages.append([current, [r for r in runs if r]])
@@ -170,12 +180,19 @@ def buildkit_contract(buildkit, text: str, pinned: bool = False):
             flags = tuple(f for f in flags if f != f"--chown={DF302_UID}:{DF302_UID}")
         if cmd == "RUN":
             words = _words(value[0] if value else "") if not command.json else value
-            if words and words[0] in ("groupadd", "addgroup") and DF302_UID in words:
-                continue  # DF302's user creation
+            if not command.json:
+                words = _without_user_creation(words)
+                if not words:
+                    continue  # DF302's user creation
             bodies = [_words(h.content) for h in command.heredocs]
             normal = _normalise(words) + [w for body in bodies for w in _normalise(body)]
-            # layer boundaries are not part of the contract (DF103 moves them); flags and words are
-            runs.append([f"flags={flags}"] + normal if normal else [])
+            # layer boundaries are not part of the contract (DF103 moves them, DF202 joins adjacent RUNs of
+            # equal flags with `&&`); flags and words are
+            if run_flags == flags and runs and runs[-1] and normal and not command.json:
+                runs[-1].extend(["&&"] + normal)
+            else:
+                runs.append([f"flags={flags}"] + normal if normal else [])
+            run_flags = flags if not command.json and not command.heredocs else None
             continue
         if cmd == "ENV":
             # DF502 adds exactly these two on purpose; anything else about ENV must stay
@@ -207,15 +224,35 @@ def _words(text: str) -> list[str]:
 _OWNER = f"{DF302_UID}:{DF302_UID}"
 
 
-def _without_handover(words: list[str]) -> list[str]:
-    """DF302 hands what a RUN writes where the app writes at start to its user: `&& chown [-R] 10001:10001 …`
-    or `&& find … -exec chown -h 10001:10001 {} +`, appended to the RUN's commands."""
+def _segments(words: list[str]) -> list[list[str]]:
     segments: list[list[str]] = [[]]
     for word in words:
         if word == "&&":
             segments.append([])
         else:
             segments[-1].append(word)
+    return segments
+
+
+def _without_user_creation(words: list[str]) -> list[str]:
+    """DF302 creates its user and group (`groupadd … 10001 app && useradd … && mkdir -p DIRS && chown
+    10001:10001 DIRS`) in a RUN of its own, which DF202 may join with the RUN next to it."""
+    segments = _segments(words)
+    kept = []
+    for k, seg in enumerate(segments):
+        if seg[:1] and seg[0] in ("groupadd", "addgroup", "useradd", "adduser") and DF302_UID in seg:
+            continue
+        following = segments[k + 1] if k + 1 < len(segments) else []
+        if seg[:2] == ["mkdir", "-p"] and following[:2] == ["chown", _OWNER] and following[2:] == seg[2:]:
+            continue
+        kept.append(seg)
+    return [w for k, seg in enumerate(kept) for w in (["&&"] if k else []) + seg]
+
+
+def _without_handover(words: list[str]) -> list[str]:
+    """DF302 hands what a RUN writes where the app writes at start to its user: `&& chown [-R] 10001:10001 …`
+    or `&& find … -exec chown -h 10001:10001 {} +`, appended to the RUN's commands."""
+    segments = _segments(words)
     kept = [seg for seg in segments if not (
         seg[:1] == ["chown"] and _OWNER in seg[1:3] or (seg[:1] == ["find"] and seg[-5:] == ["chown", "-h", _OWNER, "{}", "+"]))]
     return [w for k, seg in enumerate(kept) for w in (["&&"] if k else []) + seg]
@@ -350,8 +387,10 @@ def assert_multi_stage_equivalent(buildkit, before: str, after: str):
     # the packaging tool copied from uv's image stays in the builder
     tool_copies = [i for i in old_instructions if i[0] == "COPY" and any(_UV_IMAGE.match(f) for f in i[2])]
     assert [i for i in new_instructions if i not in added] == [i for i in old_instructions if i not in tool_copies]
-    installs = lambda cmds: [_normalise(_words(c.value[0])) for c in cmds  # noqa: E731
-                             if (c.cmd or "").upper() == "RUN" and _DEPENDENCY_INSTALL.search(c.value[0])]
+    # command by command: DF202 may have joined an install with the step next to it
+    installs = lambda cmds: [seg for c in cmds if (c.cmd or "").upper() == "RUN"  # noqa: E731
+                             for seg in _segments(_normalise(_words(c.value[0])))
+                             if _DEPENDENCY_INSTALL.search(" ".join(seg))]
     assert installs(old) and all(run in installs(builder) for run in installs(old))
     runtime_words = [w for c in runtime if (c.cmd or "").upper() == "RUN" for w in _words(c.value[0])]
     assert not [w for w in runtime_words if _BUILD_ONLY.match(w)], runtime_words

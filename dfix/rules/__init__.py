@@ -22,6 +22,7 @@ from .dev_server import DevServer
 from .dockerignore import DockerIgnoreRule
 from .exec_form_command import ExecFormCommand
 from .healthcheck import Healthcheck
+from .join_runs import JoinRuns
 from .maintainer_to_label import MaintainerToLabel
 from .multi_stage_build import MultiStageBuild
 from .no_reload import NoReload
@@ -41,6 +42,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     ApkNoCache,
     UvNoCache,
     DependencyLayerOrder,
+    JoinRuns,
     AddToCopy,
     CdToWorkdir,
     NonRootUser,

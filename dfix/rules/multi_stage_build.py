@@ -478,6 +478,16 @@ class _Plan:
         return None
 
 
+def run_kind(script, ins) -> str:
+    """What the split makes of a RUN's commands: package_runs, dep_runs, tool_runs, user_runs or other_runs."""
+    return _classify(script, _Plan(ins.doc), ins)
+
+
+def plans_on(doc, stage, full_base: bool = False) -> bool:
+    """Whether the split (DF403; DF402 with ``full_base``) has a plan for the stage's RUNs."""
+    return _Plan.of(doc, stage, full_base=full_base) is not None
+
+
 def _classify(script, plan, ins) -> str:
     if not script.ok:
         plan.problems.append(f"line {ins.line_number} has shell dfix cannot read, to tell which stage needs it")

@@ -67,6 +67,7 @@ class Script:
     end: int = 0  # source offset just past the last top-level statement (comments excluded)
     operators: frozenset[str] = frozenset()  # separators between top-level statements
     last_statement_type: str = ""
+    source: str = ""  # the masked text it was read from (offsets relative to ``start`` of the region)
 
 
 def script_of(doc: Document, ins: Instruction) -> Script:
@@ -232,7 +233,8 @@ def _rebase(script: Script, shift: int) -> Script:
                 dict(c.assignments), c.redirected)
         for c in script.commands
     ]
-    return Script(True, commands, script.start + shift, script.end + shift, script.operators, script.last_statement_type)
+    return Script(True, commands, script.start + shift, script.end + shift, script.operators, script.last_statement_type,
+                  script.source)
 
 
 def _parse_relative(source: str) -> Script:
@@ -265,7 +267,7 @@ def _parse_relative(source: str) -> Script:
         data[c.start_byte:c.end_byte].decode() for c in root.children if not c.is_named
     )
     if not statements:
-        return Script(ok=True, commands=commands, start=region_start, end=region_start)
+        return Script(ok=True, commands=commands, start=region_start, end=region_start, source=source)
     # newlines separate top-level statements without an operator token
     if len(statements) > 1 and not operators:
         operators = frozenset({"\n"})
@@ -277,7 +279,81 @@ def _parse_relative(source: str) -> Script:
         end=to_source(last.end_byte),
         operators=operators,
         last_statement_type=last.type,
+        source=source,
     )
+
+
+# builtins whose effect outlives the command: the shell's directory, options, variables, traps, descriptors
+_STATEFUL_BUILTINS = frozenset({
+    "cd", "pushd", "popd", "set", "shopt", "umask", "ulimit", "source", ".", "exec", "exit", "return", "trap",
+    "alias", "unalias", "eval", "read", "readarray", "mapfile", "shift", "getopts", "hash", "enable", "builtin",
+    "command", "export", "unset", "local", "readonly", "declare", "typeset", "wait", "bind", "complete",
+})
+_TREES: dict[str, object] = {}
+
+
+def _tree(source: str):
+    """The tree of a script's text, again: rules that ask about its structure are few, so it is not kept."""
+    tree = _TREES.get(source)
+    if tree is None:
+        if len(_TREES) > 256:
+            _TREES.clear()
+        tree = _TREES[source] = _parser().parse(source.encode("utf-8"))
+    return tree
+
+
+def is_and_chain(script: Script) -> bool:
+    """One statement, a command or commands joined by `&&` only (no `;`, `||`, `&` or newline between them):
+    a failing command fails the whole, and `&& more` after it runs only when all of it succeeded."""
+    if not script.ok or script.end <= script.start:
+        return False
+    root = _tree(script.source).root_node
+    if any(not child.is_named for child in root.children):
+        return False
+    statements = [c for c in root.named_children if c.type != "comment"]
+    if len(statements) != 1:
+        return False
+    node = statements[0]
+    while node.type == "list":
+        if any(not child.is_named and child.type != "&&" for child in node.children):
+            return False
+        parts = [c for c in node.named_children if c.type != "comment"]
+        if any(p.type == "list" for p in parts[1:]):
+            return False
+        node = parts[0]
+    return True
+
+
+def state_leak(script: Script) -> str | None:
+    """What in the script changes the shell's state for commands after it (a `cd`, `export`, `set`, a
+    variable, a function, a background job, ...), named; None when nothing does. Commands whose name is not
+    a literal word could be any of these. Looked for everywhere, subshells included: an over-cautious answer
+    only costs a fix."""
+    if not script.ok:
+        return "shell dfix cannot read"
+    for command in script.commands:
+        if not command.words or command.words[0].value is None:
+            if command.words or command.assignments:
+                return "a command whose name is only known at run time" if command.words else "a variable assignment"
+            continue
+        if command.name in _STATEFUL_BUILTINS:
+            return f"`{command.name}`"
+    stack = [_tree(script.source).root_node]
+    while stack:
+        node = stack.pop()
+        kind = node.type
+        if kind == "function_definition":
+            return "a function definition"
+        if kind == "declaration_command":
+            return f"`{node.children[0].type}`"
+        if kind == "unset_command":
+            return "`unset`"
+        if kind in ("variable_assignment", "variable_assignments") and (node.parent is None or node.parent.type != "command"):
+            return "a variable assignment"
+        if kind == "&" and not node.is_named:
+            return "a background job (`&`)"
+        stack.extend(node.children)
+    return None
 
 
 def _collect(node, data: bytes, to_source, out: list[Command]) -> None:
