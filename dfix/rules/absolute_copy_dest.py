@@ -45,7 +45,7 @@ class AbsoluteCopyDest(Rule):
         for stage in doc.stages:
             chain = doc.stage_chain(stage)
             for ins in stage.body:
-                if ins.keyword in ("COPY", "ADD") and not _workdir_set(chain, stage, ins):
+                if ins.keyword in ("COPY", "ADD") and not doc.workdir_set_before(ins):
                     found = self._check_copy(doc, chain, ins)
                     if found is not None:
                         yield found
@@ -76,12 +76,6 @@ class AbsoluteCopyDest(Rule):
         return self.finding(
             ins.line_number, f"{message}: it lands in {target}", [Edit(span[0], span[1], text)], unsafe=unsafe
         )
-
-
-def _workdir_set(chain, stage, ins) -> bool:
-    """A WORKDIR of the file before ``ins``, in its stage or one it is built on: then the destination is
-    relative to a folder the file names (hadolint's DL3045 is silent from there on too)."""
-    return any(o.keyword == "WORKDIR" and (link is not stage or o.index < ins.index) for link in chain for o in link.body)
 
 
 def _destination(doc, ins):
@@ -118,3 +112,23 @@ def _unknown_reason(chain) -> str:
     if facts.os == "windows":
         return "the base image is a Windows image"
     return f"the base image's working directory is not known ({first.base_expanded} is not in dfix's base-image table)"
+
+
+def with_absolute_destination(doc, ins) -> str:
+    """The COPY/ADD's own text (ins.start to ins.stop) with a relative destination written as the absolute
+    path it lands on, when no WORKDIR of the file is in force and the base's working directory is known:
+    for a rule that writes a copy of the instruction elsewhere (a builder stage) and must not write a
+    relative destination itself. Otherwise the text as it is."""
+    text = doc.text[ins.start:ins.stop]
+    if ins.keyword not in ("COPY", "ADD") or doc.workdir_set_before(ins):
+        return text
+    located = _destination(doc, ins)
+    if located is None or not relative_destination(located[0]) or located[1][3] is None:
+        return text
+    dest, (start, end, quoted, _) = located
+    workdir = base_images.workdir_at(doc, ins)
+    target = absolute_destination(dest[1:-1] if quoted else dest, workdir) if workdir is not None else None
+    if target is None:
+        return text
+    target = json.dumps(target)[1:-1] if ins.is_json else target
+    return text[:start - ins.start] + target + text[end - ins.start:]

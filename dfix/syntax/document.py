@@ -375,6 +375,15 @@ class Document:
                         path = posixpath.normpath(posixpath.join(path, arg))
         return path
 
+    def workdir_set_before(self, ins: Instruction) -> bool:
+        """Whether a WORKDIR of the file comes before ``ins``, in its stage or one it is built on: a relative
+        path is then relative to a folder the file names (hadolint's DL3045 asks the same)."""
+        stage = self.stage_of(ins)
+        if stage is None:
+            return False
+        return any(o.keyword == "WORKDIR" and (link is not stage or o.index < ins.index)
+                   for link in self.stage_chain(stage) for o in link.body)
+
     def comment_block_start(self, ins: Instruction) -> int:
         """The first line of the comment lines attached to an instruction (no blank line between): they move
         and go with it."""
