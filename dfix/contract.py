@@ -343,7 +343,7 @@ def _overwrites(later: Instruction, later_dir: str | None, early: Instruction, e
     if early_parts is None or later_parts is None:
         return False
     sources, dest = early_parts
-    if len(sources) == 1 and not dest.endswith("/"):
+    if len(sources) == 1 and not (dest == "." or dest.endswith("/")):  # BuildKit's test for "into a folder"
         return False
     early_dest = posixpath.normpath(posixpath.join(early_dir, dest))
     later_sources, later_dest = later_parts

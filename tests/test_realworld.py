@@ -19,7 +19,7 @@ from .conftest import FIXTURES
 
 CORPUS = sorted((FIXTURES / "realworld").glob("*.Dockerfile"))
 FIXED_CODES = {"DL3015", "DL3014", "DL3009", "DL3042", "DL3019", "DL3020", "DL4000", "DL3006", "DL3007", "DL3025",
-               "DL3003"}
+               "DL3003", "DL3045"}
 DF302_UID = "10001"
 DF502_ADDS = {("PYTHONDONTWRITEBYTECODE", "1"), ("PYTHONUNBUFFERED", "1")}
 HYGIENE_WORDS = {"-y", "--no-install-recommends", "--no-cache-dir", "--no-cache"}
