@@ -31,14 +31,15 @@ class AbsoluteCopyDest(Rule):
     )
     example = ("FROM python:3.12-slim\nCOPY requirements.txt .", "FROM python:3.12-slim\nCOPY requirements.txt /")
     fix_safety = (
-        "Safe where the working directory is known for certain: a WORKDIR of a stage this one is built on, "
-        "or the base image's own from dfix's base-image table for an official image (python, debian, "
-        "ubuntu, alpine and the others set none, so it is `/`; golang's is /go, php's /var/www/html). A "
-        "row that stands for a family of third-party images (tiangolo/*, jupyter/*) gives their usual "
-        "working directory, which one of them may change: that fix needs --unsafe-fixes. A base the table "
-        "does not know, one a build argument chooses, a Windows image or a destination naming a variable "
-        "is reported, not fixed. A `.` or a trailing `/` keeps its trailing `/`, so the destination is "
-        "still read as a folder."
+        "Safe where the base image's working directory is known for certain: an official image's, from "
+        "dfix's base-image table (python, debian, ubuntu, alpine, node and most others set none, so it is "
+        "`/`; golang's is /go, php's /var/www/html, redis's /data). A row for a third-party image or a "
+        "family of them (tiangolo/*, jupyter/*, pytorch/pytorch) gives the WORKDIR its Dockerfile sets "
+        "today, which a new build may change: that fix needs --unsafe-fixes. A base the table does not "
+        "know (or knows no WORKDIR of), one a build argument chooses, a Windows image, or a destination "
+        "naming a variable is reported, not fixed. A `.` or a trailing `/` keeps its trailing `/`, so the "
+        "destination is still read as a folder; the contract guard compares each destination resolved "
+        "against the working directory, so `COPY . .` and `COPY . /` on python are the same copy."
     )
 
     def check(self, doc, ctx):
@@ -70,9 +71,8 @@ class AbsoluteCopyDest(Rule):
         if span[3] is None:
             return self.finding(ins.line_number, message, reason="the destination is split over lines or quoted in parts")
         text = json.dumps(target)[1:-1] if ins.is_json else target
-        # the working directory comes from the table, not the file: certain only for an official image
-        from_table = doc.workdir_at(ins, start=None) is None
-        unsafe = from_table and not base_images.workdir_known_for_certain(chain)
+        # no WORKDIR of the file is in force, so the table says where: certain only for an official image
+        unsafe = not base_images.workdir_known_for_certain(chain)
         return self.finding(
             ins.line_number, f"{message}: it lands in {target}", [Edit(span[0], span[1], text)], unsafe=unsafe
         )
