@@ -179,7 +179,7 @@ def base_workdir(chain) -> str | None:
     if "$" in first.base:
         return None
     found = facts(first.base_expanded)
-    if found.os == "windows":
+    if found.os == "windows" or (found.row or "").startswith("hint "):  # a name-pattern hint is a guess
         return None
     return found.workdir
 
@@ -188,7 +188,7 @@ def workdir_known_for_certain(chain) -> bool:
     """Whether the base's working directory comes from a row for one official image (python, debian, …),
     not from a `*` row that stands for a family of images which may each set their own."""
     found = facts(chain[0].base_expanded)
-    return found.row is not None and "*" not in found.row and "/" not in found.row
+    return found.row is not None and not found.row.startswith("hint ") and "*" not in found.row and "/" not in found.row
 
 
 def workdir_at(doc, ins, including: bool = False) -> str | None:
