@@ -169,3 +169,31 @@ def debian_release(image: str, releases: tuple[str, ...], others: tuple[str, ...
     if found.os == "debian" and found.os_release in releases:
         return found.os_release
     return None
+
+
+def base_workdir(chain) -> str | None:
+    """The working directory of the image a stage chain starts from, when the table knows it for certain:
+    None for a base it does not know, a base a build argument may change (`FROM $BASE`), or a Windows
+    image (whose paths are not POSIX paths)."""
+    first = chain[0]
+    if "$" in first.base:
+        return None
+    found = facts(first.base_expanded)
+    if found.os == "windows" or (found.row or "").startswith("hint "):  # a name-pattern hint is a guess
+        return None
+    return found.workdir
+
+
+def workdir_known_for_certain(chain) -> bool:
+    """Whether the base's working directory comes from a row for one official image (python, debian, …),
+    not from a `*` row that stands for a family of images which may each set their own."""
+    found = facts(chain[0].base_expanded)
+    return found.row is not None and not found.row.startswith("hint ") and "*" not in found.row and "/" not in found.row
+
+
+def workdir_at(doc, ins, including: bool = False) -> str | None:
+    """The working directory in force at ``ins`` for certain: the base's own (above) unless an absolute
+    WORKDIR on the way sets it; None when neither is known."""
+    stage = doc.stage_of(ins)
+    start = base_workdir(doc.stage_chain(stage)) if stage is not None else "/"
+    return doc.workdir_at(ins, including, start=start)

@@ -18,7 +18,7 @@ from .syntax.command import (
     command_is_paired, command_words, dev_flag_positions, healthcheck_shell_text, literal_command, shell_tokens,
     without_final_exec,
 )
-from .syntax.document import add_source_is_remote
+from .syntax.document import absolute_destination, add_source_is_remote, relative_destination
 from .syntax.packages import package_command
 from .syntax.shell import is_posix_shell, script_of, shell_in_force
 
@@ -209,11 +209,28 @@ def _bodies(doc: Document, ins: Instruction) -> tuple[str, ...]:
 def _copy_key(doc: Document, ins: Instruction) -> tuple:
     keyword = ins.keyword
     args = ins.json_args if ins.is_json else [w for w, _, _ in ins.words]
+    if len(args) >= 2 and not (ins.heredocs and args[-1].startswith("<<")):
+        args = [*args[:-1], _destination_in_force(doc, ins, args[-1] if ins.is_json else _strip_quotes(args[-1]))]
     if keyword == "ADD" and not ins.heredocs and not any(add_source_is_remote(s) for s in args[:-1]):
         plain = {f.name for f in ins.flags} <= {"chown", "chmod", "link", "exclude"}
         if plain:
             keyword = "COPY"
     return (keyword, _flags(ins), tuple(args), _bodies(doc, ins))
+
+
+def _destination_in_force(doc: Document, ins: Instruction, dest: str) -> str:
+    """A relative destination as the absolute path it lands on, where the working directory in force is
+    known for certain (a WORKDIR of the file, or the base image's own from the table): `COPY . .` under
+    python's `/` and `COPY . /` copy to the same place. Otherwise as written, so a change compares unequal."""
+    if not relative_destination(dest):
+        return dest
+    workdir = base_images.workdir_at(doc, ins)
+    resolved = absolute_destination(dest, workdir) if workdir is not None else None
+    return dest if resolved is None else resolved
+
+
+def _strip_quotes(word: str) -> str:
+    return word[1:-1] if len(word) >= 2 and word[0] == word[-1] and word[0] in "'\"" else word
 
 
 def _command_key(doc: Document, stage, ins: Instruction) -> tuple[tuple, tuple]:
@@ -345,7 +362,7 @@ def _overwrites(later: Instruction, later_dir: str | None, early: Instruction, e
     if early_parts is None or later_parts is None:
         return False
     sources, dest = early_parts
-    if len(sources) == 1 and not dest.endswith("/"):
+    if len(sources) == 1 and not (dest == "." or dest.endswith("/")):  # BuildKit's test for "into a folder"
         return False
     early_dest = posixpath.normpath(posixpath.join(early_dir, dest))
     later_sources, later_dest = later_parts

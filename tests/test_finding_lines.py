@@ -31,6 +31,7 @@ POINTS_AT = {
     "DF107": ({"RUN"}, {"uv"}),
     "DF201": ({"RUN"}, {"pip", "pip3", "poetry", "pipenv", "uv"}),
     "DF202": ({"RUN"}, set()),
+    "DF203": ({"COPY", "ADD"}, set()),
     "DF204": ({"RUN"}, {"cd", "pushd", "popd"}),
     "DF301": ({"ADD"}, set()),
     "DF302": ({"FROM", "USER"}, set()),

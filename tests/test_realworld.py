@@ -5,6 +5,7 @@ and hadolint's warnings for the fixed rules gone wherever the rule applies."""
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 import shlex
 import subprocess
@@ -19,7 +20,7 @@ from .conftest import FIXTURES
 
 CORPUS = sorted((FIXTURES / "realworld").glob("*.Dockerfile"))
 FIXED_CODES = {"DL3015", "DL3014", "DL3009", "DL3042", "DL3019", "DL3020", "DL4000", "DL3006", "DL3007", "DL3025",
-               "DL3003", "DL3059"}
+               "DL3003", "DL3059", "DL3045"}
 DF302_UID = "10001"
 DF502_ADDS = {("PYTHONDONTWRITEBYTECODE", "1"), ("PYTHONUNBUFFERED", "1")}
 HYGIENE_WORDS = {"-y", "--no-install-recommends", "--no-cache-dir", "--no-cache"}
@@ -93,7 +94,7 @@ def test_hadolint_warnings_gone(results, tmp_path):
         text, result = results[name]
         line = result.fixed.splitlines()[warning["line"] - 1]
         # findings name lines of the input: the instruction hadolint flags in the output, where the user wrote it
-        reported = any(f.reason and text.splitlines()[f.line - 1].strip() == line.strip() for f in result.remaining)
+        reported = any(f.reason and _same_source(text.splitlines()[f.line - 1], line) for f in result.remaining)
         if warning["code"] == "DL3059":
             # the RUN flagged may carry another rule's fix: count DF202's reasons in the file instead
             reported = sum(1 for f in result.remaining if f.code == "DF202" and f.reason) >= consecutive[name]
@@ -101,6 +102,14 @@ def test_hadolint_warnings_gone(results, tmp_path):
             continue
         left.append((name, warning["line"], warning["code"], line))
     assert left == []
+
+
+def _same_source(before: str, after: str) -> bool:
+    """The same instruction line, but for a COPY/ADD destination DF203 made absolute."""
+    def key(line: str) -> list[str]:
+        words = line.split()
+        return words[:-1] if words and words[0].upper() in ("COPY", "ADD") else words
+    return key(before) == key(after)
 
 
 def _not_applicable(code: str, line: str, text: str) -> bool:
@@ -143,6 +152,16 @@ def _hadolint(paths):
 _CLEANUP = ["rm", "-rf", "/var/lib/apt/lists/*"]
 
 
+# official images whose Dockerfiles set no WORKDIR: a relative COPY destination lands under `/` (DF203)
+_ROOT_WORKDIR_IMAGES = re.compile(r"^(python|debian|ubuntu|alpine|node|eclipse-temurin)(:|@|$)")
+
+
+def _landing(dest: str, workdir: str) -> str:
+    """Where a relative destination lands, a folder kept a folder (BuildKit: `.` or a final `/`)."""
+    path = posixpath.normpath(posixpath.join(workdir, dest))
+    return path + "/" if (dest == "." or dest.endswith("/")) and path != "/" else path
+
+
 def buildkit_contract(buildkit, text: str, pinned: bool = False):
     stages: list[list] = []
     current: list = []
@@ -151,13 +170,28 @@ def buildkit_contract(buildkit, text: str, pinned: bool = False):
     run_flags = None  # the flags of the RUN just before, while nothing else came after it
     parsed = buildkit.parse_string(text)
     has_shell = any((command.cmd or "").upper() == "SHELL" for command in parsed)
+    # the working directory per stage name: `/` on an image that sets none, else unknown until a WORKDIR
+    workdirs: dict[str, str | None] = {}
+    stage_name = ""
     for command in parsed:
         cmd = (command.cmd or "").upper()
         value = list(command.value)
         flags = command.flags
         if cmd != "RUN" and not (cmd == "USER" and value == [DF302_UID]):
             run_flags = None
+        workdir = workdirs.get(stage_name)
+        if cmd == "WORKDIR" and value:
+            target = value[0]
+            known = "$" not in target and (target.startswith("/") or workdir is not None)
+            workdirs[stage_name] = posixpath.normpath(posixpath.join(workdir or "/", target)) if known else None
+        if cmd in ("COPY", "ADD") and len(value) >= 2 and workdir is not None:
+            dest = value[-1]
+            if not dest.startswith(("/", "$")) and "$" not in dest:
+                value[-1] = _landing(dest, workdir)
         if cmd == "FROM":
+            base = value[0].lower() if value else ""
+            stage_name = value[2].lower() if len(value) >= 3 and value[1].lower() == "as" else f"#{len(stages)}"
+            workdirs[stage_name] = workdirs[base] if base in workdirs else "/" if _ROOT_WORKDIR_IMAGES.match(base) else None
             if current or runs:
                 stages.append([current, [r for r in runs if r]])
             if pinned and value:

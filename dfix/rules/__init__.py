@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .absolute_copy_dest import AbsoluteCopyDest
 from .add_to_copy import AddToCopy
 from .apk_no_cache import ApkNoCache
 from .apt_assume_yes import AptAssumeYes
@@ -44,6 +45,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     DependencyLayerOrder,
     JoinRuns,
     AddToCopy,
+    AbsoluteCopyDest,
     CdToWorkdir,
     NonRootUser,
     DockerIgnoreRule,

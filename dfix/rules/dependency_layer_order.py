@@ -4,10 +4,12 @@ import json
 import posixpath
 from dataclasses import dataclass, field
 
+from .. import base_images
 from ..context.dockerignore import DockerIgnore
 from ..context.python import follow_requirements, is_local_reference, load_toml, pyproject_extra_files
 from ..contract import hands_over_ownership
 from ..syntax import Edit
+from ..syntax.document import absolute_destination, relative_destination
 from ..syntax.packages import package_command
 from ..syntax.shell import Command, script_of
 from .base import Rule, Safety
@@ -435,8 +437,15 @@ def _manifest_copy(doc, copy, manifest_sources, sources, indent: str, eol: str) 
                 inner = posixpath.basename(rel)
         groups.setdefault(posixpath.dirname(inner), []).append(rel)
     lines = []
+    # a relative destination without a WORKDIR of the file lands in the base's working directory: written
+    # as that absolute path where it is known (hadolint's DL3045), as the user wrote it where it is not
+    workdir = None
+    if relative_destination(dest) and dest[0] not in "'\"" and not doc.workdir_set_before(copy):
+        workdir = base_images.workdir_at(doc, copy)
     for sub, rels in groups.items():
         target = dest.rstrip("/") + ("/" + sub if sub else "") + "/"
+        if workdir is not None:
+            target = absolute_destination(target, workdir) or target
         words = [keyword, *flags, *rels, target]
         if any(" " in w for w in rels + [target]):
             words = [keyword, *flags, json.dumps([*rels, target])]

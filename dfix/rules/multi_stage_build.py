@@ -15,6 +15,7 @@ from .base import Rule, Safety
 from ._python_tools import (TOOL_COMPANIONS, TOOL_DISTRIBUTIONS, TOOL_PROGRAMS, UV_IMAGE, distribution_name,
                             undeclared_tool_imports)
 from ._runtime_libs import OTHER_DEBIAN, debian_release, is_build_only, runtime_counterpart
+from .absolute_copy_dest import with_absolute_destination
 from .dependency_layer_order import _context_path, _copy_mapping
 
 VENV = "/opt/venv"
@@ -233,7 +234,8 @@ class _Plan:
         if self.project_env:
             self.env_dir = self._project_environment(doc)
             if self.env_dir is None:
-                return "the project environment's path depends on a variable or differs between installs"
+                return ("the project environment's path depends on a variable or on the base image's working directory, "
+                        "which is not known, or differs between installs")
         else:
             self.env_dir = VENV
         if "poetry" in self.installers and not self.poetry_venv_off:
@@ -264,7 +266,8 @@ class _Plan:
     def _project_environment(self, doc) -> str | None:
         places = set()
         for ins in self.dep_runs:
-            workdir = doc.workdir_at(ins)
+            # an absolute path is written (COPY --from=builder): the base's own working directory counts
+            workdir = base_images.workdir_at(doc, ins)
             configured = doc.env_at(ins).get("UV_PROJECT_ENVIRONMENT") if "uv-sync" in self.installers else None
             if workdir is None or (configured is not None and "$" in configured):
                 return None
@@ -401,7 +404,9 @@ class _Plan:
                     ins in self.user_runs and needs_users) or (
                     ins.keyword in _BUILDER_KEEPS and not (ins.keyword in ("COPY", "ADD") and ins.flag("from"))):
                 start = doc.lines[doc.comment_block_start(ins)].start if ins in leaving else ins.start
-                builder.append(text[start:ins.stop].rstrip("\r\n"))
+                # a copy into the builder is dfix's own line: no relative destination without a WORKDIR
+                own = with_absolute_destination(doc, ins) if ins.keyword in ("COPY", "ADD") else text[ins.start:ins.stop]
+                builder.append((text[start:ins.start] + own).rstrip("\r\n"))
         block_start = doc.lines[doc.comment_block_start(frm)].start
         edits = [Edit.insert(block_start, eol.join(builder) + eol + eol)] + self.runtime_install_edits(doc, stage)
         for ins in sorted(tools, key=lambda i: i.index):

@@ -316,13 +316,16 @@ class Document:
     def final_stage(self) -> Stage | None:
         return self.stages[-1] if self.stages else None
 
-    def workdir_at(self, ins: Instruction, including: bool = False) -> str | None:
+    def workdir_at(self, ins: Instruction, including: bool = False, start: str | None = "/") -> str | None:
         """The working directory in force at ``ins`` (after it with ``including``), through the stages it is
-        built on. A variable is resolved when an ENV before it gives it a literal value (ENV values cannot be
-        overridden at build time); None when a WORKDIR on the way names any other variable (an ARG, which
-        --build-arg may change), which only the build knows."""
+        built on, from ``start``: the working directory of the image the first of those stages is built on.
+        The default `/` is only a frame for paths relative to each other; dfix.base_images.workdir_at starts
+        from the base image's real one, or from None when it is not known (then only an absolute WORKDIR on
+        the way makes the result known). A variable is resolved when an ENV before it gives it a literal
+        value (ENV values cannot be overridden at build time); None when a WORKDIR on the way names any
+        other variable (an ARG, which --build-arg may change), which only the build knows."""
         stage = self.stage_of(ins)
-        path = "/"
+        path = start
         if stage is None:
             return path
         env: dict[str, str] = {}
@@ -344,7 +347,10 @@ class Document:
                         arg = expand_args(arg, dict(env)).strip("'\"")
                         if "$" in arg:
                             return None
-                    path = posixpath.normpath(posixpath.join(path, arg))
+                    if arg.startswith("/"):
+                        path = posixpath.normpath(arg)
+                    elif path is not None:
+                        path = posixpath.normpath(posixpath.join(path, arg))
         return path
 
     def known_workdir_at(self, ins: Instruction, base_workdir: str | None = None) -> str | None:
@@ -368,6 +374,15 @@ class Document:
                     elif path is not None:
                         path = posixpath.normpath(posixpath.join(path, arg))
         return path
+
+    def workdir_set_before(self, ins: Instruction) -> bool:
+        """Whether a WORKDIR of the file comes before ``ins``, in its stage or one it is built on: a relative
+        path is then relative to a folder the file names (hadolint's DL3045 asks the same)."""
+        stage = self.stage_of(ins)
+        if stage is None:
+            return False
+        return any(o.keyword == "WORKDIR" and (link is not stage or o.index < ins.index)
+                   for link in self.stage_chain(stage) for o in link.body)
 
     def comment_block_start(self, ins: Instruction) -> int:
         """The first line of the comment lines attached to an instruction (no blank line between): they move
@@ -421,6 +436,33 @@ def tokenize(data: str | bytes) -> Document:
         except UnicodeDecodeError as err:
             raise DockerfileSyntaxError(f"not UTF-8 text (byte {err.start})") from None
     return Document(tokenize_text(data))
+
+
+_WINDOWS_ABSOLUTE = re.compile(r"^[A-Za-z]:[\\/]")
+
+
+def relative_destination(dest: str) -> bool:
+    """A COPY/ADD destination that lands relative to the working directory: not `/x`, not a Windows
+    `C:\\x` or `C:/x`, and not a variable's value (`$HOME/x`), which may well be absolute."""
+    bare = _strip_quotes(dest)
+    return bool(bare) and not bare.startswith(("/", "$")) and not _WINDOWS_ABSOLUTE.match(bare)
+
+
+def absolute_destination(dest: str, workdir: str) -> str | None:
+    """Where a relative destination lands under ``workdir``, written so BuildKit reads the same place and
+    the same kind: `.` and a trailing `/` name a folder the sources go into, so the result keeps a trailing
+    `/`. None for what only the build can resolve (a variable) or what would read differently once cleaned
+    (`x/.`, `..`, a backslash)."""
+    if "$" in dest or "\\" in dest or not workdir.startswith("/"):
+        return None
+    into = dest in (".", "./") or dest.endswith("/")
+    last = dest.rstrip("/").rsplit("/", 1)[-1]
+    if last in (".", "..") and dest not in (".", "./"):
+        return None
+    path = posixpath.normpath(posixpath.join(workdir, dest))
+    if path.startswith("//"):
+        path = "/" + path.lstrip("/")
+    return path + "/" if into and not path.endswith("/") else path
 
 
 _NETWORK_SOURCE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://|^git@")
