@@ -36,6 +36,7 @@ class BaseFacts:
     os: str | None = None
     os_release: str | None = None
     user_tool: str | None = None
+    package_manager: str | None = None  # RHEL family: dnf, yum, microdnf, or "none"
     shell: bool = True
     user: str | None = None
     uid: int | None = None
@@ -145,6 +146,25 @@ def family_in_file(doc, chain) -> str | None:
                 if name in ("dnf", "yum", "microdnf", "rpm"):
                     return "rhel"
     return None
+
+
+_RHEL_PACKAGE_MANAGERS = ("microdnf", "dnf", "yum")
+
+
+def rhel_package_managers_in_file(doc, chain) -> list[str]:
+    """The RHEL-family package managers a stage's RUNs (or its parent stages') call, first call first."""
+    from .syntax.shell import script_of
+
+    found: list[str] = []
+    for link in chain:
+        for ins in link.body:
+            if ins.keyword != "RUN":
+                continue
+            script = script_of(doc, ins)
+            for command in script.commands if script.ok else []:
+                if command.name in _RHEL_PACKAGE_MANAGERS and command.name not in found:
+                    found.append(command.name)
+    return found
 
 
 def stage_facts(doc, chain) -> BaseFacts:

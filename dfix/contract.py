@@ -285,7 +285,12 @@ def _split_users(runs: list[list[tuple]], facets: dict, prefix: str) -> list[lis
     for at, (k, item) in enumerate(flat):
         words = item[2] if len(item) == 3 else ()
         following = flat[at + 1][1] if at + 1 < len(flat) else ()
-        if words and words[0] in _USER_TOOLS:
+        previous = flat[at - 1][1] if at else ()
+        if (words and words[0] in _USER_TOOLS) or _installs_user_tools(words) or (
+                words[1:] == ("clean", "all") and _installs_user_tools(previous[2] if len(previous) == 3 else ())
+                and words[0] == previous[2][0]):
+            # on a minimal RHEL-family base the user tools come from shadow-utils, installed (and its
+            # package cache cleaned) in the RUN that creates the user
             facets.setdefault(f"{prefix}.users-created", []).append(item)
         elif _hands_over(item) or (words[:1] == ("mkdir",) and _hands_over(following)
                                    and _operands(words) == _operands(following[2])[1:]):
@@ -294,6 +299,15 @@ def _split_users(runs: list[list[tuple]], facets: dict, prefix: str) -> list[lis
         else:
             kept[k].append(item)
     return kept
+
+
+_RPM_INSTALLERS = frozenset({"dnf", "yum", "microdnf"})
+
+
+def _installs_user_tools(words) -> bool:
+    """`dnf|yum|microdnf install -y shadow-utils`: the package that holds groupadd and useradd, alone."""
+    return (len(words) > 2 and words[0] in _RPM_INSTALLERS and words[1] == "install"
+            and [w for w in words[2:] if not w.startswith("-")] == ["shadow-utils"])
 
 
 def _operands(words) -> list[str]:

@@ -49,6 +49,7 @@ def test_every_row_names_its_source_and_known_fields():
     ("langchain/langchain", "debian", "useradd", 0, None, True),
     ("gcr.io/distroless/python3-debian12:nonroot", "distroless", "none", 65532, "/", False),
     ("registry.access.redhat.com/ubi9/ubi-minimal:9.4", "rhel", "none", 0, "/", False),
+    ("amazonlinux:2023", "rhel", "none", 0, "/", False),
 ])
 def test_rows(image, os, tool, uid, workdir, python):
     facts = base_images.facts(image)
@@ -123,6 +124,51 @@ def test_base_image_without_cmd_stays_reported(tmp_path):
     text = "FROM python:3.12-slim\nRUN pip install --no-cache-dir poetry\n"
     _, applied, reported = _df302(tmp_path, text)
     assert not applied and "base image" in reported[0].reason
+
+
+# -- minimal RHEL-family bases: shadow-utils installed where the package manager is proven -------------
+
+@pytest.mark.parametrize("base, first", [
+    ("registry.access.redhat.com/ubi9/ubi-minimal:9.4", "microdnf install -y shadow-utils && microdnf clean all && "),
+    ("amazonlinux:2", "yum install -y shadow-utils && yum clean all && "),
+    ("amazonlinux:2023", "dnf install -y shadow-utils && dnf clean all && "),
+    ("public.ecr.aws/amazonlinux/amazonlinux:2023", "dnf install -y shadow-utils && dnf clean all && "),
+])
+def test_minimal_rhel_base_gets_shadow_utils_from_the_tables_package_manager(tmp_path, base, first):
+    text = f"FROM {base}\nCOPY server.py /opt/app/\nCMD [\"python3\", \"/opt/app/server.py\"]\n"
+    result, applied, reported = _df302(tmp_path, text, {"server.py": "print(1)\n"})
+    assert applied and not reported, [f.reason for f in reported]
+    assert result.fixed.splitlines()[1] == (f"RUN {first}groupadd --system --gid 10001 app && "
+                                            "useradd --system --uid 10001 --gid 10001 --create-home app")
+
+
+def test_microdnf_in_the_file_shows_a_minimal_base_and_installs_with_it(tmp_path):
+    # the name hint says useradd (rockylinux), but microdnf is the minimal images' package manager
+    text = ("FROM rockylinux:9.3\nRUN microdnf install -y python3 && microdnf clean all\n"
+            "COPY server.py /srv/\nCMD [\"python3\", \"/srv/server.py\"]\n")
+    result, applied, _ = _df302(tmp_path, text, {"server.py": "print(1)\n"})
+    assert applied and result.fixed.splitlines()[1].startswith("RUN microdnf install -y shadow-utils && microdnf clean all && groupadd")
+
+
+def test_full_rhel_base_is_not_given_shadow_utils_again(tmp_path):
+    for base in ("registry.access.redhat.com/ubi9/ubi:9.4", "rockylinux:9"):
+        text = f"FROM {base}\nRUN dnf install -y python3 && dnf clean all\nCMD [\"python3\", \"-m\", \"http.server\"]\n"
+        result, applied, _ = _df302(tmp_path, text)
+        assert applied and result.fixed.splitlines()[1].startswith("RUN groupadd --system"), result.fixed
+
+
+def test_minimal_base_without_a_package_manager_is_reported(tmp_path):
+    text = "FROM registry.access.redhat.com/ubi9/ubi-micro:9.4\nCOPY app /app\nCMD [\"/app/server\"]\n"
+    _, applied, reported = _df302(tmp_path, text)
+    assert not applied and "no package manager is known to install shadow-utils" in reported[0].reason
+
+
+def test_the_contract_counts_only_a_lone_shadow_utils_install_as_user_creation(tmp_path):
+    # a shadow-utils install that also installs the app's packages is the app's, not the user's
+    from dfix.contract import _installs_user_tools
+    assert _installs_user_tools(("microdnf", "install", "-y", "shadow-utils"))
+    assert not _installs_user_tools(("microdnf", "install", "-y", "shadow-utils", "python3"))
+    assert not _installs_user_tools(("apt-get", "install", "-y", "shadow-utils"))
 
 
 # -- the table against the stand-in images that exist here -----------------------------------------

@@ -36,7 +36,8 @@ class NonRootUser(Rule):
     safety = Safety.MIGRATION
     what = (
         "Creates a system group and user with a numeric GID and UID (10001) with the base image's own tools "
-        "(groupadd/useradd on Debian, Ubuntu and UBI/Fedora; addgroup/adduser on Alpine) right after FROM, "
+        "(groupadd/useradd on Debian, Ubuntu and UBI/Fedora, with shadow-utils installed first by the base's own "
+        "microdnf, dnf or yum on minimal RHEL-family images that leave it out; addgroup/adduser on Alpine) right after FROM, "
         "where the layer stays cached, gives it the app's folder and VOLUME folders (not recursively), hands "
         "it the app files with `COPY --chown=` instead of a `chown -R` layer, and switches to it with a numeric "
         "`USER 10001` after the last instruction that writes the filesystem. What the container writes again "
@@ -62,7 +63,7 @@ class NonRootUser(Rule):
     fix_safety = (
         "Changes who the process runs as, on purpose. Reported instead when the entrypoint needs root (gosu, "
         "su-exec, chown at start, or a script dfix cannot read), when the app binds a port below 1024, when the "
-        "base image has no shell or no user tool, when the distribution cannot be told, when the file "
+        "base image has no shell, or no user tool and no package manager to install one, when the distribution cannot be told, when the file "
         "switches back to root after a user of its own, or when the environment `uv run` syncs at start is "
         "built in a parent stage or by a RUN dfix cannot extend. dfix cannot see every write an app makes at "
         "start (a log folder outside the app's folder, a path from a setting it cannot read): `dfix verify` "
@@ -105,8 +106,8 @@ class NonRootUser(Rule):
             return f"{base} is a Windows image: users are created with other tools there"
         if distro not in base_images.USER_TOOL:
             return f"cannot tell which tool creates users on {base or 'this base'}"
-        if facts.os == "rhel" and facts.user_tool == "none":
-            return f"{base} has no useradd (install shadow-utils first)"
+        if distro == "rhel" and _lacks_useradd(doc, chain) and _shadow_utils_installer(doc, chain) is None:
+            return f"{base} has no useradd, and no package manager is known to install shadow-utils with"
         if facts.root_start and not _file_sets(chain, "ENTRYPOINT") and not (facts.cmd and _file_sets(chain, "CMD")):
             return f"{facts.root_start} ({facts.row})"
         command = _command_words(doc, chain) or list(facts.cmd)
@@ -176,6 +177,26 @@ def _runs_root_only_commands(doc, chain) -> bool:
 def _distro(doc, chain, base) -> str | None:
     """The OS family: what the stage's RUNs prove (apt-get, apk, dnf…), else what the table says of the base."""
     return base_images.family(doc, chain)
+
+
+def _lacks_useradd(doc, chain) -> bool:
+    """A RHEL-family base without shadow-utils: the table says so, or the file calls microdnf, the package
+    manager of the minimal images (ubi-minimal, rockylinux/almalinux/fedora minimal), which leave it out;
+    only a row naming the image itself (not a name hint) says useradd is there anyway."""
+    facts = base_images.stage_facts(doc, chain)
+    if facts.user_tool == "none":
+        return True
+    named = facts.known and not facts.row.startswith("hint ")
+    return "microdnf" in base_images.rhel_package_managers_in_file(doc, chain) and not (named and facts.user_tool == "useradd")
+
+
+def _shadow_utils_installer(doc, chain) -> str | None:
+    """The package manager proven on the base: the one the file's RUNs call, else the table's."""
+    in_file = base_images.rhel_package_managers_in_file(doc, chain)
+    if in_file:
+        return in_file[0]
+    table = base_images.stage_facts(doc, chain).package_manager
+    return table if table in ("dnf", "yum", "microdnf") else None
 
 
 def _file_sets(chain, keyword: str) -> bool:
@@ -286,12 +307,15 @@ def _last(body, keywords):
     return found
 
 
-def _create_command(distro: str, uid: int, folders: list[str]) -> str:
+def _create_command(distro: str, uid: int, folders: list[str], installer: str | None = None) -> str:
     if distro == "alpine":
         text = f"addgroup -S -g {uid} app && adduser -S -D -u {uid} -G app app"
     else:
         # --user-group with --system would pick a system gid (999), not the {uid}:{uid} the COPYs name
         text = f"groupadd --system --gid {uid} app && useradd --system --uid {uid} --gid {uid} --create-home app"
+        if installer is not None:
+            # minimal RHEL-family images leave shadow-utils (groupadd, useradd) out; the cache goes with it
+            text = f"{installer} install -y shadow-utils && {installer} clean all && " + text
     if folders:
         joined = " ".join(folders)
         text += f" && mkdir -p {joined} && chown {uid}:{uid} {joined}"
@@ -319,7 +343,8 @@ def _edits(doc, ctx, stage, chain, uid: int, base: str) -> list[Edit]:
         folders += [c for c in _uv_cache_dirs(_final_env(chain)) if not any(_within(c, f) for f in folders)]
     folders = [f for f in folders if "$" not in f]
     edits: list[Edit] = []
-    create = f"{keyword_case('RUN')} {_create_command(distro, uid, folders)}"
+    installer = _shadow_utils_installer(doc, chain) if distro == "rhel" and _lacks_useradd(doc, chain) else None
+    create = f"{keyword_case('RUN')} {_create_command(distro, uid, folders, installer)}"
     edits.append(_insert_line_after(doc, anchor, create))
 
     # hand the app files in the working directory to the user, in the same COPY
