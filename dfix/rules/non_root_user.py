@@ -109,10 +109,11 @@ class NonRootUser(Rule):
         if distro == "rhel" and _lacks_useradd(doc, chain) and _shadow_utils_installer(doc, chain) is None:
             return f"{base} has no useradd, and no package manager is known to install shadow-utils with"
         if facts.root_start and not _file_sets(chain, "ENTRYPOINT") and not (facts.cmd and _file_sets(chain, "CMD")):
-            return f"{facts.root_start} ({facts.row})"
+            return f"the base image's own command must start as root: {facts.root_start} (base-image table: {facts.row})"
         command = _command_words(doc, chain) or list(facts.cmd)
         if not command and not _is_app_image(doc, chain):
-            return "no CMD or ENTRYPOINT: this looks like a base image, and images built on it expect root"
+            return ("no CMD or ENTRYPOINT, and no app code copied and installed: this looks like a base image, "
+                    "and images built on it expect root")
         if any(i.keyword == "ONBUILD" for i in stage.body):
             return "ONBUILD triggers make this a base image, and images built on it expect root"
         if len(command) == 1 and posixpath.basename(command[0]) in _SHELLS_AND_REPLS:
