@@ -76,6 +76,13 @@ def contract(doc: Document) -> dict[str, object]:
                 facets.setdefault(f"{prefix}.healthcheck", []).append(_healthcheck_key(doc, ins))
             elif keyword == "USER":
                 facets.setdefault(f"{prefix}.user", []).append(ins.args)
+            elif keyword == "SHELL" and _pipefail_shell(ins.json_args):
+                # pipefail apart, so DF108 can declare exactly that it adds it; the bash or ash SHELL it writes
+                # is nothing else (which shell the stage has, and what runs under it, is the rule's to check)
+                facets.setdefault(f"{prefix}.pipefail", []).append(tuple(ins.json_args))
+                rest = _without_pipefail(ins.json_args)
+                if rest not in (["/bin/bash", "-c"], ["/bin/ash", "-c"]):
+                    others.append(("SHELL", _flags(ins), json.dumps(rest)))
             else:
                 others.append(_instruction_key(doc, ins))
         for keyword in ("ENTRYPOINT", "CMD"):
@@ -146,6 +153,28 @@ def differences(before: dict[str, object], after: dict[str, object], allowed: fr
             continue
         if before.get(key) != after.get(key):
             out.append(key)
+    return out
+
+
+def _pipefail_shell(argv: list[str] | None) -> bool:
+    return bool(argv) and _without_pipefail(argv) != argv
+
+
+def _without_pipefail(argv: list[str]) -> list[str]:
+    """SHELL's argv without `-o pipefail` (in `-o pipefail` or a cluster such as `-eo pipefail`)."""
+    out: list[str] = []
+    skip = False
+    for index, arg in enumerate(argv):
+        if skip:
+            skip = False
+            continue
+        following = argv[index + 1] if index + 1 < len(argv) else None
+        if following == "pipefail" and re.fullmatch(r"-[a-zA-Z]*o", arg):
+            skip = True
+            if arg != "-o":
+                out.append(arg[:-1])
+            continue
+        out.append(arg)
     return out
 
 
