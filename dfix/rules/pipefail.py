@@ -109,6 +109,7 @@ class _Reader:
         self.data = data
         self.reading = _Reading()
         self.pipefail_from: int | None = None
+        self.inner_pipelines: set[int] = set()
 
     def text(self, node) -> str:
         return self.data[node.start_byte:node.end_byte].decode("utf-8", "replace")
@@ -128,7 +129,8 @@ class _Reader:
         kind = node.type
         bash = self.reading.bash_only
         if kind == "pipeline":
-            self.pipeline(node)
+            if node.id not in self.inner_pipelines:  # a nested one is a part of its parent's
+                self.pipeline(node)
         elif kind == "command":
             self.command(node)
         elif kind in _BASH_NODES:
@@ -198,10 +200,24 @@ class _Reader:
                     out.append(_literal(child, self.data))
         return out
 
-    def pipeline(self, node) -> None:
-        stages = [c for c in node.named_children if c.type != "comment"]
+    def stages(self, node) -> list:
+        """The commands of a pipeline, in order. tree-sitter-bash reads `a | b | c && d` as `a | (b | (c && d))`
+        (`|` binds tighter in bash): a list's first part is the pipeline's, the rest follows it."""
+        out = []
+        for child in node.named_children:
+            while child.type == "list" and child.named_children:
+                child = child.named_children[0]
+            if child.type == "pipeline":
+                self.inner_pipelines.add(child.id)
+                out.extend(self.stages(child))
+            elif child.type != "comment":
+                out.append(child)
         if any(not c.is_named and self.text(c) == "|&" for c in node.children):
             self.reading.bash_only.append("`|&`")
+        return out
+
+    def pipeline(self, node) -> None:
+        stages = self.stages(node)
         pipe = _Pipe(node.start_byte, " ".join(self.text(node).split()))
         for position, stage in enumerate(stages):
             while stage.type in ("redirected_statement", "negated_command") and stage.named_children:
