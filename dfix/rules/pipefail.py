@@ -137,6 +137,8 @@ class _Reader:
             bash.append(_BASH_NODES[kind])
         elif kind == "test_command" and self.text(node).startswith("[["):
             bash.append("`[[ … ]]`")
+        elif kind == "test_command" and re.search(r"\s==\s", self.text(node)):
+            bash.append("`==` in `[` (dash's test has only `=`)")
         elif kind == "function_definition" and node.children and node.children[0].type == "function":
             bash.append("the `function` keyword")
         elif kind == "compound_statement" and self.text(node).startswith("(("):
@@ -228,7 +230,8 @@ class _Reader:
                 if name == "yes":
                     self.judge(pipe, "sigpipe", "`yes` only ends when its reader is gone (SIGPIPE)")
                 elif name in _ANSWERS_WITH_STATUS:
-                    self.judge(pipe, "unsafe", f"`{name}` exits non-zero as an answer ({name} finding nothing or a difference)")
+                    answer = "when the files differ" if name in ("diff", "cmp") else "when nothing matches"
+                    self.judge(pipe, "unsafe", f"`{name}` exits 1 {answer}, which pipefail makes a failed build")
             if position == 0:
                 continue
             early = self.stops_early(stage, name, words[1:])
@@ -350,15 +353,17 @@ class Pipefail(Rule):
             if problem:
                 yield self.finding(first.line_number, message, reason=problem)
                 continue
-            yield self.finding(first.line_number, message, [_insert_shell(doc, first, SHELLS[family])], unsafe=unsafe)
+            if unsafe:
+                message += f"; unsafe, {unsafe}"
+            yield self.finding(first.line_number, message, [_insert_shell(doc, first, SHELLS[family])], unsafe=bool(unsafe))
 
-    def _blockers(self, doc, stage, first, family, pragmas) -> tuple[str | None, bool]:
-        """Why the SHELL cannot go before `first` (None if it can), and whether it needs --unsafe-fixes."""
-        unsafe = False
+    def _blockers(self, doc, stage, first, family, pragmas) -> tuple[str | None, str | None]:
+        """Why the SHELL cannot go before `first` (None if it can), and why it needs --unsafe-fixes (None if not)."""
+        unsafe = None
         names = _arg_and_env_names(doc, stage)
         debian = family == "debian"
         if debian and _BASH_STARTUP_ENV & names:
-            return f"{sorted(_BASH_STARTUP_ENV & names)[0]} is set, which bash reads at start", False
+            return f"{sorted(_BASH_STARTUP_ENV & names)[0]} is set, which bash reads at start", None
         for ins in _under_the_new_shell(doc, stage, first):
             where = f"line {ins.line_number}"
             script = _shell_script(doc, ins)
@@ -366,22 +371,27 @@ class Pipefail(Rule):
                 continue
             if not script.ok:
                 if debian or "|" in (ins.inner or ins).args.replace("||", ""):
-                    return f"dfix cannot read the shell of {where}, which would run under {SHELLS[family][0]}", False
+                    return f"dfix cannot read the shell of {where}, which would run under {SHELLS[family][0]}", None
                 continue
             reading = read_script(script)
             if debian:
                 if reading.bash_only:
-                    return f"{where} uses {reading.bash_only[0]}, which bash reads differently than dash (/bin/sh)", False
+                    return f"{where} uses {reading.bash_only[0]}, which bash reads differently than dash (/bin/sh)", None
                 own = [v for v in reading.bash_variables if not (v in _BASH_VARIABLES_FROM_ENV and v in names)]
                 if own:
-                    return f"{where} reads ${own[0]}, a variable bash sets itself and dash does not", False
+                    return f"{where} reads ${own[0]}, a variable bash sets itself and dash does not", None
             for pipe in reading.pipes:
                 if pipe.verdict == "sigpipe":
-                    return f"{where}: in `{pipe.text}`, {pipe.why}", False
+                    return f"{where}: in `{_short(pipe.text)}`, {pipe.why}", None
                 if ins is not first and pragmas.suppresses(self.code, ins.line_number, self.hadolint):
-                    return f"{where} has a pipeline a pragma exempts from DL4006", False
-                unsafe = unsafe or pipe.verdict == "unsafe"
+                    return f"{where} has a pipeline a pragma exempts from DL4006", None
+                if unsafe is None and pipe.verdict == "unsafe":
+                    unsafe = f"{where}: in `{_short(pipe.text)}`, {pipe.why}"
         return None, unsafe
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _shell_script(doc, ins) -> Script | None:
