@@ -30,6 +30,7 @@ from .no_reload import NoReload
 from .non_root_user import NonRootUser
 from .pip_no_cache_dir import PipNoCacheDir
 from .pipefail import Pipefail
+from .pip_version_pin import PipVersionPin
 from .python_env_defaults import PythonEnvDefaults
 from .uv_no_cache import UvNoCache
 from .reload_in_code import ReloadInCode
@@ -44,6 +45,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     ApkNoCache,
     UvNoCache,
     Pipefail,
+    PipVersionPin,
     DependencyLayerOrder,
     JoinRuns,
     AddToCopy,
