@@ -262,19 +262,41 @@ _EXACT_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*===?
 _PINS_CACHE: dict[tuple, dict[str, tuple[str, str]]] = {}
 
 
+_PIN_FILES_CACHE: dict[tuple, list[str]] = {}
+
+
 def pin_files(context: BuildContext) -> list[str]:
     """The files in the context that may pin versions, in the order they are trusted: requirement and
     constraints files at the top or in requirements/, then poetry.lock, uv.lock, pdm.lock, Pipfile.lock."""
-    found = []
-    for folder in ("", "requirements"):
-        try:
-            names = sorted(os.listdir(context.root / folder if folder else context.root))
-        except OSError:
-            continue
-        found += [f"{folder}/{n}" if folder else n for n in names
-                  if (_PIN_FILE.match(n) or (folder and n.endswith(".txt")))]
-    found += [n for n in ("poetry.lock", "uv.lock", "pdm.lock", "Pipfile.lock") if context.exists(n)]
+    folders = [(folder, context.root / folder if folder else context.root) for folder in ("", "requirements")]
+    # every pass of every Dockerfile of a folder asks: list it again only when it changed
+    key = tuple((str(path), _stamp_of(path)) for _, path in folders)
+    found = _PIN_FILES_CACHE.get(key)
+    if found is None:
+        found = []
+        for folder, path in folders:
+            try:
+                names = sorted(os.listdir(path))
+            except OSError:
+                continue
+            found += [f"{folder}/{n}" if folder else n for n in names
+                      if _PIN_FILE.match(n) or (folder and n.endswith(".txt")) or (not folder and n in _LOCKS)]
+        found.sort(key=lambda rel: rel in _LOCKS and _LOCKS.index(rel) + 1)
+        if len(_PIN_FILES_CACHE) > 256:
+            _PIN_FILES_CACHE.clear()
+        _PIN_FILES_CACHE[key] = found
     return found
+
+
+_LOCKS = ("poetry.lock", "uv.lock", "pdm.lock", "Pipfile.lock")
+
+
+def _stamp_of(path) -> tuple[int, int]:
+    try:
+        stat = path.stat()
+    except OSError:
+        return (0, 0)
+    return (stat.st_mtime_ns, stat.st_size)
 
 
 def pinned_versions(context: BuildContext) -> dict[str, tuple[str, str]]:
@@ -299,11 +321,7 @@ def pinned_versions(context: BuildContext) -> dict[str, tuple[str, str]]:
 
 
 def _stamp(context: BuildContext, rel: str) -> tuple[int, int]:
-    try:
-        stat = (context.root / rel).stat()
-    except OSError:
-        return (0, 0)
-    return (stat.st_mtime_ns, stat.st_size)
+    return _stamp_of(context.root / rel)
 
 
 def pins_in(rel: str, text: str) -> list[tuple[str, str]]:

@@ -286,7 +286,8 @@ class Pipefail(Rule):
         "Adds `SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]` (Debian, Ubuntu) or "
         "`SHELL [\"/bin/ash\", \"-o\", \"pipefail\", \"-c\"]` (Alpine) before the first RUN of a stage whose "
         "pipeline has no pipefail, so `curl … | sh` fails the build when curl fails instead of running an empty "
-        "script. One SHELL covers the rest of the stage and the stages built on it."
+        "script. The SHELL covers the rest of the stage and the stages built on it; a stage built on one whose SHELL "
+        "already sets pipefail gets the same SHELL again where it has a pipeline, as hadolint reads each stage apart."
     )
     why = (
         "A pipeline's status is its last command's: without pipefail a failed download piped into `sh`, `tar` "
@@ -308,7 +309,9 @@ class Pipefail(Rule):
         "and hadolint still reports DL4006 on it. A pipeline whose reader dfix does not know to read to the end, "
         "or whose writer answers with its status (`grep … |`, `diff … |`), is fixed only with --unsafe-fixes. "
         "Under bash a shell-form CMD of one command runs that command as PID 1 (bash execs it), as DF503's "
-        "exec form does; the image's config records the SHELL. Windows stages are not looked at."
+        "exec form does; the image's config records the SHELL. Windows stages are not looked at. buildah and podman "
+        "keep SHELL only when they build in the docker format (`--format docker`): in an OCI image it is dropped "
+        "with a warning, and the RUNs keep /bin/sh."
     )
     changes = frozenset({"pipefail"})
 
@@ -317,7 +320,9 @@ class Pipefail(Rule):
         for stage in doc.stages:
             needing = []
             for ins in stage.body:
-                if ins.keyword != "RUN" or ins.is_json or not is_posix_shell(doc, ins):
+                if ins.keyword != "RUN" or ("|" not in ins.args and not ins.heredocs):
+                    continue
+                if ins.is_json or not is_posix_shell(doc, ins):
                     continue  # exec form, Windows or a non-POSIX SHELL: no sh pipelines
                 if _sets_pipefail(_own_shell(stage, ins)):
                     continue
