@@ -20,7 +20,7 @@ from .syntax.command import (
 )
 from .syntax.document import absolute_destination, add_source_is_remote, relative_destination
 from .syntax.packages import package_command
-from .syntax.shell import is_posix_shell, script_of, shell_in_force
+from .syntax.shell import POSIX_SHELLS, is_posix_shell, script_of, shell_in_force
 
 _HYGIENE_OPTIONS = {
     "apt": frozenset({"-y", "--no-install-recommends"}),
@@ -279,13 +279,19 @@ def _command_key(doc: Document, stage, ins: Instruction) -> tuple[tuple, tuple]:
             return ("shell", _normal(ins.args)), ()
         key, dev = _shell_text_key(ins.args)
         return ("argv", (*shell, key)), dev
-    if ins.is_json and len(values) >= 2 and values[:-1] == (shell_in_force(doc, ins) or [None]):
+    if ins.is_json and len(values) >= 2 and (values[:-1] == (shell_in_force(doc, ins) or [None]) or _runs_a_shell(values)):
         key, dev = _shell_text_key(values[-1])
         return ("argv", (*values[:-1], key)), dev
     dev = dev_flag_positions(values)
     dropped = {k for first, last in dev for k in range(first, last + 1)}
     argv = tuple(v for k, v in enumerate(values) if k not in dropped)
     return ("argv", argv), tuple(" ".join(values[a:b + 1]) for a, b in dev)
+
+
+def _runs_a_shell(values: list) -> bool:
+    """`["/bin/sh", "-c", TEXT]` and the like: a POSIX shell running a text, whatever SHELL the stage has (a
+    SHELL added later, such as DF108's, does not change what an exec form runs)."""
+    return len(values) >= 3 and values[-2] == "-c" and posixpath.basename(values[0] or "") in POSIX_SHELLS
 
 
 def _shell_text_key(text: str) -> tuple[object, tuple[str, ...]]:

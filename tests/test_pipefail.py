@@ -93,11 +93,13 @@ def test_on_alpine_ash_is_the_same_shell_so_bash_syntax_does_not_matter():
 
 
 def test_a_shell_form_healthcheck_or_cmd_is_read_too():
-    sigpipe = "FROM debian:12\nRUN curl -s x | sh\nHEALTHCHECK CMD curl -fs localhost | grep -q ok || exit 1\n"
-    assert "grep -q" in _fix(sigpipe, unsafe=True).remaining[0].reason
-    bashism = "FROM debian:12\nRUN curl -s x | sh\nCMD [[ -f /x ]] && run\n"
+    sigpipe = 'FROM debian:12\nRUN curl -s x | sh\nHEALTHCHECK CMD ["/bin/sh", "-c", "curl -fs localhost | grep -q ok"]\n'
+    assert _fix(sigpipe, unsafe=True).fixed == sigpipe  # an exec form of sh runs as it is: nothing to read
+    shell_form = "FROM debian:12\nRUN curl -s x | sh\nHEALTHCHECK CMD curl -fs localhost || exit 1\n"
+    assert "HEALTHCHECK on line 3 would run under the SHELL on Docker" in _fix(shell_form).remaining[0].reason
+    bashism = "FROM debian:12\nRUN curl -s x | sh\nRUN [[ -f /x ]] && run\n"
     assert "[[" in _fix(bashism, unsafe=True).remaining[0].reason
-    fine = "FROM debian:12\nRUN curl -s x | sh\nHEALTHCHECK CMD curl -fs localhost || exit 1\nCMD gunicorn app:app\n"
+    fine = 'FROM debian:12\nRUN curl -s x | sh\nHEALTHCHECK CMD ["curl", "-fs", "localhost"]\nCMD gunicorn app:app\n'
     assert BASH in _fix(fine).fixed
 
 
@@ -180,3 +182,23 @@ def test_cli_fixes_and_checks(tmp_path):
     again = subprocess.run([sys.executable, "-m", "dfix", "--check", "--select", "DF108", str(path)],
                            capture_output=True, text=True, env=env)
     assert again.returncode == 0
+
+
+@pytest.mark.parametrize("command", [
+    'CMD gunicorn --workers "$WORKERS" app:app',  # needs a shell: [SHELL…, TEXT] would name bash
+    'ENTRYPOINT ["tini", "--"]\nCMD gunicorn app:app',  # a CMD an ENTRYPOINT receives: its form is its argv
+])
+def test_a_shell_form_command_that_would_run_under_the_new_shell_keeps_it_away(command):
+    text = f"FROM debian:12\nRUN curl -s x | sh\n{command}\n"
+    result = _fix(text, unsafe=True)
+    assert result.fixed == text and "would run under /bin/bash" in result.remaining[0].reason
+
+
+def test_with_df503_the_command_keeps_sh_and_the_runs_get_pipefail():
+    # DF503 writes the exec form [/bin/sh, -c, "exec …"] first; the next pass adds the SHELL, and the guard
+    # reads the command as the same /bin/sh one
+    text = 'FROM debian:12\nRUN curl -s x | sh\nCMD gunicorn --workers "$WORKERS" app:app\n'
+    result = fix_text(text, "Dockerfile", Options(select=frozenset({"DF108", "DF503"})))
+    assert result.withheld is None and result.error is None
+    assert result.fixed == ('FROM debian:12\n' + BASH + 'RUN curl -s x | sh\n'
+                            'CMD ["/bin/sh", "-c", "exec gunicorn --workers \\"$WORKERS\\" app:app"]\n')

@@ -6,11 +6,12 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from .. import base_images
 from ..pragmas import Pragmas
 from ..syntax import Edit
+from ..syntax.command import command_is_paired, healthcheck_shell_text, literal_command
 from ..syntax.shell import Script, _literal, _parse_region, _parser, is_posix_shell, script_of
 from .base import Rule, Safety
-from .non_root_user import _distro
 
 # The shell each family has, with pipefail. bash is Essential on Debian and Ubuntu; on Alpine /bin/ash is the
 # same BusyBox binary as /bin/sh, so only the option changes there. No -e: it would stop at the first failing
@@ -19,6 +20,7 @@ SHELLS = {
     "debian": ("/bin/bash", "-o", "pipefail", "-c"),
     "alpine": ("/bin/ash", "-o", "pipefail", "-c"),
 }
+_FAMILY_SHELL = {"debian": "debian", "ubuntu": "debian", "alpine": "alpine"}  # base_images' family -> SHELLS
 PIPEFAIL_PROGRAMS = frozenset({"bash", "ash", "zsh", "ksh", "mksh", "busybox"})
 
 # Readers that stop before the end of their input: their writer then dies of SIGPIPE (exit 141), which pipefail
@@ -347,7 +349,7 @@ class Pipefail(Rule):
                                    "no -o pipefail: add it there (dfix leaves a SHELL you chose as it is)")
                 continue
             chain = doc.stage_chain(stage)
-            family = _distro(doc, chain, chain[0].base_expanded)
+            family = _FAMILY_SHELL.get(base_images.family(doc, chain) or "")
             if family not in SHELLS:
                 yield self.finding(first.line_number, message, reason=f"the shell of `{chain[0].base_expanded}` is not "
                                    "known (Debian, Ubuntu and Alpine are): set a SHELL with -o pipefail yourself")
@@ -369,6 +371,12 @@ class Pipefail(Rule):
         debian = family == "debian"
         if debian and _BASH_STARTUP_ENV & names:
             return f"{sorted(_BASH_STARTUP_ENV & names)[0]} is set, which bash reads at start", None
+        for ins in doc.instructions:
+            if (ins.inner or ins).keyword == "HEALTHCHECK" and healthcheck_shell_text(ins.inner or ins) is not None:
+                # Docker runs a shell-form check with the image's SHELL, podman with /bin/sh: only a file without
+                # any SHELL runs the same one on both
+                return (f"the shell-form HEALTHCHECK on line {ins.line_number} would run under the SHELL on Docker "
+                        "and /bin/sh on podman (its exec form first: DF503 writes it where it can)"), None
         for ins in _under_the_new_shell(doc, stage, first):
             where = f"line {ins.line_number}"
             script = _shell_script(doc, ins)
@@ -378,6 +386,12 @@ class Pipefail(Rule):
                 if debian or "|" in (ins.inner or ins).args.replace("||", ""):
                     return f"dfix cannot read the shell of {where}, which would run under {SHELLS[family][0]}", None
                 continue
+            target = ins.inner or ins
+            if target.keyword in ("CMD", "ENTRYPOINT") and (
+                    literal_command(target.args) is None or command_is_paired(doc, doc.stage_of(ins), target)):
+                # the image's command would become [SHELL…, TEXT]: another program as PID 1, and pipefail in it
+                return (f"the shell-form {target.keyword} on {where} would run under {SHELLS[family][0]} "
+                        "(its exec form first: DF503 writes it where it can)"), None
             reading = read_script(script)
             if debian:
                 if reading.bash_only:
@@ -407,9 +421,8 @@ def _shell_script(doc, ins) -> Script | None:
     if target.keyword in ("RUN", "CMD", "ENTRYPOINT"):
         return script_of(doc, ins)
     if target.keyword == "HEALTHCHECK":
-        words = target.args.split(None, 1)
-        if len(words) == 2 and words[0].upper() == "CMD" and not words[1].lstrip().startswith("["):
-            return _parse_region(0, words[1])
+        found = healthcheck_shell_text(target)
+        return _parse_region(0, found[1]) if found is not None else None
     return None
 
 
