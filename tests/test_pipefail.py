@@ -92,9 +92,10 @@ def test_on_alpine_ash_is_the_same_shell_so_bash_syntax_does_not_matter():
     assert _fix(text).fixed == text.replace("RUN wget", 'SHELL ["/bin/ash", "-o", "pipefail", "-c"]\nRUN wget')
 
 
-def test_a_shell_form_healthcheck_or_cmd_is_read_too():
+def test_a_healthcheck_keeps_the_shell_away_only_in_shell_form():
     sigpipe = 'FROM debian:12\nRUN curl -s x | sh\nHEALTHCHECK CMD ["/bin/sh", "-c", "curl -fs localhost | grep -q ok"]\n'
-    assert _fix(sigpipe, unsafe=True).fixed == sigpipe  # an exec form of sh runs as it is: nothing to read
+    # an exec form runs its own /bin/sh whatever SHELL says: its grep -q is not under pipefail
+    assert _fix(sigpipe).fixed == sigpipe.replace("RUN curl", BASH + "RUN curl")
     shell_form = "FROM debian:12\nRUN curl -s x | sh\nHEALTHCHECK CMD curl -fs localhost || exit 1\n"
     assert "HEALTHCHECK on line 3 would run under the SHELL on Docker" in _fix(shell_form).remaining[0].reason
     bashism = "FROM debian:12\nRUN curl -s x | sh\nRUN [[ -f /x ]] && run\n"
