@@ -7,8 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from .. import base_images
-from ..pragmas import Pragmas
-from ..syntax import Edit
+from ..syntax import Edit, LineKind
 from ..syntax.command import command_is_paired, healthcheck_shell_text, literal_command
 from ..syntax.shell import Script, _literal, _parse_region, _parser, is_posix_shell, script_of
 from .base import Rule, Safety
@@ -318,7 +317,6 @@ class Pipefail(Rule):
     changes = frozenset({"pipefail"})
 
     def check(self, doc, ctx):
-        pragmas = None
         for stage in doc.stages:
             needing = []
             for ins in stage.body:
@@ -354,9 +352,7 @@ class Pipefail(Rule):
                 yield self.finding(first.line_number, message, reason=f"the shell of `{chain[0].base_expanded}` is not "
                                    "known (Debian, Ubuntu and Alpine are): set a SHELL with -o pipefail yourself")
                 continue
-            if pragmas is None:
-                pragmas = Pragmas.of(doc)
-            problem, unsafe = self._blockers(doc, stage, first, family, pragmas)
+            problem, unsafe = self._blockers(doc, stage, first, family)
             if problem:
                 yield self.finding(first.line_number, message, reason=problem)
                 continue
@@ -364,7 +360,7 @@ class Pipefail(Rule):
                 message += f"; unsafe, {unsafe}"
             yield self.finding(first.line_number, message, [_insert_shell(doc, first, SHELLS[family])], unsafe=bool(unsafe))
 
-    def _blockers(self, doc, stage, first, family, pragmas) -> tuple[str | None, str | None]:
+    def _blockers(self, doc, stage, first, family) -> tuple[str | None, str | None]:
         """Why the SHELL cannot go before `first` (None if it can), and why it needs --unsafe-fixes (None if not)."""
         unsafe = None
         names = _arg_and_env_names(doc, stage)
@@ -402,11 +398,31 @@ class Pipefail(Rule):
             for pipe in reading.pipes:
                 if pipe.verdict == "sigpipe":
                     return f"{where}: in `{_short(pipe.text)}`, {pipe.why}", None
-                if ins is not first and pragmas.suppresses(self.code, ins.line_number, self.hadolint):
+                if ins is not first and _exempt(doc, ins):
                     return f"{where} has a pipeline a pragma exempts from DL4006", None
                 if unsafe is None and pipe.verdict == "unsafe":
                     unsafe = f"{where}: in `{_short(pipe.text)}`, {pipe.why}"
         return None, unsafe
+
+
+_PRAGMA = re.compile(r"#\s*(?:hadolint\s+ignore=(?P<hadolint>[\w, ]+)|dfix:\s*ignore(?:=(?P<dfix>[\w, ]+))?)\s*$", re.I)
+
+
+def _exempt(doc, ins) -> bool:
+    """Whether a pragma above `ins` exempts it from DL4006/DF108 (the engine reads pragmas for the findings;
+    this rule also needs them for the later RUNs its SHELL would govern; dfix.pragmas imports the rules)."""
+    for index in range(doc.comment_block_start(ins), ins.first_line):
+        line = doc.lines[index]
+        match = _PRAGMA.match(doc.text[line.start:line.end].strip()) if line.kind is LineKind.COMMENT else None
+        if match is None:
+            continue
+        if match["hadolint"] is not None:
+            if index == ins.first_line - 1 and "DL4006" in re.split(r"[,\s]+", match["hadolint"].upper()):
+                return True
+        elif match["dfix"] is None or any(code and ("DF108".startswith(code) or code == "DL4006")
+                                          for code in re.split(r"[,\s]+", match["dfix"].upper())):
+            return True
+    return False
 
 
 def _short(text: str) -> str:
