@@ -20,7 +20,7 @@ from .syntax.command import (
 )
 from .syntax.document import absolute_destination, add_source_is_remote, relative_destination
 from .syntax.packages import package_command
-from .syntax.shell import is_posix_shell, script_of, shell_in_force
+from .syntax.shell import POSIX_SHELLS, is_posix_shell, script_of, shell_in_force
 
 _HYGIENE_OPTIONS = {
     "apt": frozenset({"-y", "--no-install-recommends"}),
@@ -76,6 +76,13 @@ def contract(doc: Document) -> dict[str, object]:
                 facets.setdefault(f"{prefix}.healthcheck", []).append(_healthcheck_key(doc, ins))
             elif keyword == "USER":
                 facets.setdefault(f"{prefix}.user", []).append(ins.args)
+            elif keyword == "SHELL" and _pipefail_shell(ins.json_args):
+                # pipefail apart, so DF108 can declare exactly that it adds it; the bash or ash SHELL it writes
+                # is nothing else (which shell the stage has, and what runs under it, is the rule's to check)
+                facets.setdefault(f"{prefix}.pipefail", []).append(tuple(ins.json_args))
+                rest = _without_pipefail(ins.json_args)
+                if rest not in (["/bin/bash", "-c"], ["/bin/ash", "-c"]):
+                    others.append(("SHELL", _flags(ins), json.dumps(rest)))
             else:
                 others.append(_instruction_key(doc, ins))
         for keyword in ("ENTRYPOINT", "CMD"):
@@ -146,6 +153,28 @@ def differences(before: dict[str, object], after: dict[str, object], allowed: fr
             continue
         if before.get(key) != after.get(key):
             out.append(key)
+    return out
+
+
+def _pipefail_shell(argv: list[str] | None) -> bool:
+    return bool(argv) and _without_pipefail(argv) != argv
+
+
+def _without_pipefail(argv: list[str]) -> list[str]:
+    """SHELL's argv without `-o pipefail` (in `-o pipefail` or a cluster such as `-eo pipefail`)."""
+    out: list[str] = []
+    skip = False
+    for index, arg in enumerate(argv):
+        if skip:
+            skip = False
+            continue
+        following = argv[index + 1] if index + 1 < len(argv) else None
+        if following == "pipefail" and re.fullmatch(r"-[a-zA-Z]*o", arg):
+            skip = True
+            if arg != "-o":
+                out.append(arg[:-1])
+            continue
+        out.append(arg)
     return out
 
 
@@ -250,13 +279,19 @@ def _command_key(doc: Document, stage, ins: Instruction) -> tuple[tuple, tuple]:
             return ("shell", _normal(ins.args)), ()
         key, dev = _shell_text_key(ins.args)
         return ("argv", (*shell, key)), dev
-    if ins.is_json and len(values) >= 2 and values[:-1] == (shell_in_force(doc, ins) or [None]):
+    if ins.is_json and len(values) >= 2 and (values[:-1] == (shell_in_force(doc, ins) or [None]) or _runs_a_shell(values)):
         key, dev = _shell_text_key(values[-1])
         return ("argv", (*values[:-1], key)), dev
     dev = dev_flag_positions(values)
     dropped = {k for first, last in dev for k in range(first, last + 1)}
     argv = tuple(v for k, v in enumerate(values) if k not in dropped)
     return ("argv", argv), tuple(" ".join(values[a:b + 1]) for a, b in dev)
+
+
+def _runs_a_shell(values: list) -> bool:
+    """`["/bin/sh", "-c", TEXT]` and the like: a POSIX shell running a text, whatever SHELL the stage has (a
+    SHELL added later, such as DF108's, does not change what an exec form runs)."""
+    return len(values) >= 3 and values[-2] == "-c" and posixpath.basename(values[0] or "") in POSIX_SHELLS
 
 
 def _shell_text_key(text: str) -> tuple[object, tuple[str, ...]]:

@@ -29,6 +29,8 @@ POINTS_AT = {
     "DF105": ({"RUN"}, {"pip", "pip3", "pip3.\\d+", "pip\\d"}),
     "DF106": ({"RUN"}, {"apk"}),
     "DF107": ({"RUN"}, {"uv"}),
+    "DF108": ({"RUN"}, set()),
+    "DF109": ({"RUN"}, {"pip", "pip3", "pip3.\\d+", "pip\\d"}),
     "DF201": ({"RUN"}, {"pip", "pip3", "poetry", "pipenv", "uv"}),
     "DF202": ({"RUN"}, set()),
     "DF203": ({"COPY", "ADD"}, set()),

@@ -20,9 +20,10 @@ from .conftest import FIXTURES
 
 CORPUS = sorted((FIXTURES / "realworld").glob("*.Dockerfile"))
 FIXED_CODES = {"DL3015", "DL3014", "DL3009", "DL3042", "DL3019", "DL3020", "DL4000", "DL3006", "DL3007", "DL3025",
-               "DL3003", "DL3059", "DL3045"}
+               "DL3003", "DL3059", "DL3045", "DL4006"}
 DF302_UID = "10001"
 DF502_ADDS = {("PYTHONDONTWRITEBYTECODE", "1"), ("PYTHONUNBUFFERED", "1")}
+DF108_SHELLS = ({"/bin/bash", "/bin/ash"}, ["-o", "pipefail", "-c"])
 HYGIENE_WORDS = {"-y", "--no-install-recommends", "--no-cache-dir", "--no-cache"}
 
 
@@ -177,7 +178,8 @@ def buildkit_contract(buildkit, text: str, pinned: bool = False):
         cmd = (command.cmd or "").upper()
         value = list(command.value)
         flags = command.flags
-        if cmd != "RUN" and not (cmd == "USER" and value == [DF302_UID]):
+        df108_shell = cmd == "SHELL" and value[:1] and value[0] in DF108_SHELLS[0] and value[1:] == DF108_SHELLS[1]
+        if cmd != "RUN" and not (cmd == "USER" and value == [DF302_UID]) and not df108_shell:
             run_flags = None
         workdir = workdirs.get(stage_name)
         if cmd == "WORKDIR" and value:
@@ -208,6 +210,8 @@ def buildkit_contract(buildkit, text: str, pinned: bool = False):
             value = ["CMD", "/bin/sh", "-c", *value[1:]]  # what Docker and podman both run without a SHELL
         if cmd == "HEALTHCHECK" and value[:1] == ["CMD"] and len(value) == 4 and value[2] == "-c":
             value = [*value[:3], tuple(_words(value[3]))]
+        if df108_shell:
+            continue  # DF108 adds pipefail on purpose; what runs under the shell is the rule's to check
         if cmd == "USER" and value == [DF302_UID]:
             continue  # DF302 switches to its own user on purpose
         if cmd in ("COPY", "ADD"):

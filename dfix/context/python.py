@@ -175,8 +175,11 @@ def imported_top_level_modules(context: BuildContext) -> frozenset[str] | None:
     return frozenset(found)
 
 
-def _canonical(name: str) -> str:
+def canonical_name(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
+
+
+_canonical = canonical_name
 
 
 def declared_distributions(context: BuildContext, folder: str = "") -> set[str]:
@@ -252,3 +255,108 @@ def required_distributions(context: BuildContext, folder: str = "") -> set[str]:
             if match:
                 names.add(_canonical(match.group(1)))
     return names
+
+
+_PIN_FILE = re.compile(r"^(requirements[^/]*|[^/]*requirements|constraints[^/]*)\.txt$")
+_EXACT_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*===?\s*([A-Za-z0-9][A-Za-z0-9.+!_-]*)\s*(?:;.*)?$")
+_PINS_CACHE: dict[tuple, dict[str, tuple[str, str]]] = {}
+
+
+_PIN_FILES_CACHE: dict[tuple, list[str]] = {}
+
+
+def pin_files(context: BuildContext) -> list[str]:
+    """The files in the context that may pin versions, in the order they are trusted: requirement and
+    constraints files at the top or in requirements/, then poetry.lock, uv.lock, pdm.lock, Pipfile.lock."""
+    folders = [(folder, context.root / folder if folder else context.root) for folder in ("", "requirements")]
+    # every pass of every Dockerfile of a folder asks: list it again only when it changed
+    key = tuple((str(path), _stamp_of(path)) for _, path in folders)
+    found = _PIN_FILES_CACHE.get(key)
+    if found is None:
+        found = []
+        for folder, path in folders:
+            try:
+                names = sorted(os.listdir(path))
+            except OSError:
+                continue
+            found += [f"{folder}/{n}" if folder else n for n in names
+                      if _PIN_FILE.match(n) or (folder and n.endswith(".txt")) or (not folder and n in _LOCKS)]
+        found.sort(key=lambda rel: rel in _LOCKS and _LOCKS.index(rel) + 1)
+        if len(_PIN_FILES_CACHE) > 256:
+            _PIN_FILES_CACHE.clear()
+        _PIN_FILES_CACHE[key] = found
+    return found
+
+
+_LOCKS = ("poetry.lock", "uv.lock", "pdm.lock", "Pipfile.lock")
+
+
+def _stamp_of(path) -> tuple[int, int]:
+    try:
+        stat = path.stat()
+    except OSError:
+        return (0, 0)
+    return (stat.st_mtime_ns, stat.st_size)
+
+
+def pinned_versions(context: BuildContext) -> dict[str, tuple[str, str]]:
+    """Canonical distribution name -> (exact version, file that pins it), from the context's pin files (an
+    `==` line of a requirements or constraints file, a lock's package). The first file that pins a name wins."""
+    files = pin_files(context)
+    key = (str(context.root), tuple((rel, _stamp(context, rel)) for rel in files))
+    cached = _PINS_CACHE.get(key)
+    if cached is not None:
+        return cached
+    pins: dict[str, tuple[str, str]] = {}
+    for rel in files:
+        text = context.read_text(rel)
+        if not text:
+            continue
+        for name, version in pins_in(rel, text):
+            pins.setdefault(_canonical(name), (version, rel))
+    if len(_PINS_CACHE) > 256:
+        _PINS_CACHE.clear()
+    _PINS_CACHE[key] = pins
+    return pins
+
+
+def _stamp(context: BuildContext, rel: str) -> tuple[int, int]:
+    return _stamp_of(context.root / rel)
+
+
+def pins_in(rel: str, text: str) -> list[tuple[str, str]]:
+    name = PurePosixPath(rel).name
+    if name == "Pipfile.lock":
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return []
+        out = []
+        for section in ("default", "develop"):
+            for package, spec in (data.get(section) or {}).items():
+                version = spec.get("version", "") if isinstance(spec, dict) else ""
+                if version.startswith("=="):
+                    out.append((package, version[2:]))
+        return out
+    if name.endswith(".lock"):
+        try:
+            data = tomllib.loads(text)
+        except (tomllib.TOMLDecodeError, ValueError):
+            return []
+        out = []
+        for package in data.get("package") or []:
+            if not isinstance(package, dict):
+                continue
+            source = package.get("source") or {}
+            if "editable" in source or "virtual" in source:
+                continue  # uv.lock's own project
+            if package.get("name") and package.get("version"):
+                out.append((package["name"], str(package["version"])))
+        return out
+    out = []
+    for raw in _logical_lines(text.splitlines()):
+        line = raw.split(" #", 1)[0].split(" --hash", 1)[0].strip()
+        match = _EXACT_PIN.match(line)
+        if match and "*" not in match.group(2):
+            out.append((match.group(1), match.group(2)))
+    return out

@@ -29,6 +29,8 @@ from .multi_stage_build import MultiStageBuild
 from .no_reload import NoReload
 from .non_root_user import NonRootUser
 from .pip_no_cache_dir import PipNoCacheDir
+from .pipefail import Pipefail
+from .pip_version_pin import PipVersionPin
 from .python_env_defaults import PythonEnvDefaults
 from .uv_no_cache import UvNoCache
 from .reload_in_code import ReloadInCode
@@ -42,6 +44,8 @@ ALL_RULES: tuple[type[Rule], ...] = (
     PipNoCacheDir,
     ApkNoCache,
     UvNoCache,
+    Pipefail,
+    PipVersionPin,
     DependencyLayerOrder,
     JoinRuns,
     AddToCopy,
