@@ -11,6 +11,8 @@ from dfix import base_images
 from dfix.context import BuildContext
 from dfix.engine import Options, fix_text
 
+from .test_verify_build import env, listing, podman  # noqa: F401  (session fixtures: the engine)
+
 
 def _df302(tmp_path, text: str, files: dict[str, str] | None = None):
     for name, body in (files or {}).items():
@@ -173,22 +175,18 @@ def test_the_contract_counts_only_a_lone_shadow_utils_install_as_user_creation(t
 
 # -- the table against the stand-in images that exist here -----------------------------------------
 
-def _podman(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["podman", *args], capture_output=True, text=True, timeout=120)
-
-
 @pytest.mark.build
-def test_rows_hold_for_the_standin_images():
+def test_rows_hold_for_the_standin_images(podman):  # noqa: F811
     """One container per image: uid, the user tool, python and venv; WORKDIR from inspect."""
-    listing = _podman("images", "--format", "{{.Repository}}:{{.Tag}}")
-    if listing.returncode != 0:
-        pytest.skip("no podman engine: " + listing.stderr.strip()[:200])
-    present = set(listing.stdout.split())
+
+    def _podman(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([podman.path, *args], env=podman.env, capture_output=True, text=True, timeout=120)
+
+    present = set(listing(podman, "images", "--format", "{{.Repository}}:{{.Tag}}").split())
     wanted = ["docker.io/library/python:3.12-slim", "docker.io/library/python:3.12-bookworm",
               "docker.io/library/debian:bookworm-slim", "docker.io/library/debian:bookworm"]
     images = [i for i in wanted if i in present]
-    if not images:
-        pytest.skip("no stand-in python or debian image")
+    assert images, f"none of the stand-ins {wanted} in the engine"
     probe = ('id -u; command -v useradd >/dev/null && echo useradd || '
              '(command -v adduser >/dev/null && echo adduser || echo none); '
              'if python -c "import venv, ensurepip" 2>/dev/null && python -m venv /tmp/v >/dev/null 2>&1; '
