@@ -39,12 +39,25 @@ def main() -> int:
     parser.add_argument("file", nargs="?", help="one Dockerfile (default: the first non-Python one in fixtures/realworld)")
     parser.add_argument("-n", "--runs", type=int, default=21)
     parser.add_argument("--dir", default=str(REALWORLD), help="the directory for the many-files comparison")
+    parser.add_argument("--installed", action="store_true",
+                        help="time dfix installed in a fresh virtualenv (pip install of this checkout), as a user runs "
+                             "it, instead of `python -m dfix` from the checkout under this interpreter's site-packages")
     args = parser.parse_args()
     hadolint = shutil.which("hadolint")
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
                PYTHONPYCACHEPREFIX=tempfile.mkdtemp(prefix="dfix-bench-pycache-"))
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     dfix = [sys.executable, "-m", "dfix", "--check"]
+    venv = None
+    if args.installed:
+        # the interpreter's own site-packages may run .pth hooks at every start (an editable-install finder,
+        # certificate injection): a user's virtualenv with dfix installed has none of those
+        venv = Path(tempfile.mkdtemp(prefix="dfix-bench-venv-"))
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(ROOT)], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env.pop("PYTHONPATH")
+        dfix = [str(venv / "bin" / "dfix"), "--check"]
     source = Path(args.file) if args.file else REALWORLD / "asterisk-voip-expose-ranges.Dockerfile"
     # alone in a folder, as in a project: in fixtures/realworld, DF601 would read its 95 neighbours too
     target = Path(tempfile.mkdtemp(prefix="dfix-bench-one-")) / "Dockerfile"
@@ -56,7 +69,8 @@ def main() -> int:
         ours.append(_wall([*dfix, str(target)], env))
         if hadolint:
             theirs.append(_wall([hadolint, str(target)], env))
-    print(f"one file: {source} alone in a folder ({args.runs} runs, median)")
+    how = "installed in a fresh virtualenv" if venv else "python -m dfix from the checkout"
+    print(f"one file: {source} alone in a folder ({args.runs} runs, median; dfix {how})")
     print(f"  dfix --check  {statistics.median(ours):.3f} s")
     if theirs:
         ratio = statistics.median(ours) / statistics.median(theirs)
@@ -78,6 +92,8 @@ def main() -> int:
         print(f"  hadolint      {statistics.median(theirs):.3f} s   hadolint/dfix {statistics.median(theirs) / statistics.median(ours):.1f}x")
     shutil.rmtree(env["PYTHONPYCACHEPREFIX"], ignore_errors=True)
     shutil.rmtree(target.parent, ignore_errors=True)
+    if venv is not None:
+        shutil.rmtree(venv, ignore_errors=True)
     return 0
 
 
