@@ -52,7 +52,7 @@ def _split_codes(values: Optional[List[str]], option: str) -> Optional[frozenset
     """The codes of a --select/--ignore, each checked: a code that names no rule selects nothing, silently."""
     if not values:
         return None
-    from .pragmas import unknown_code
+    from .rules import unknown_code
 
     given = [code.strip() for value in values for code in value.split(",") if code.strip()]
     for code in given:

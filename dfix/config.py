@@ -189,7 +189,7 @@ def _parse(path: Path, data: dict, where: str) -> Config:
 def _codes(value, key: str, fail) -> frozenset[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         fail(f"{key!r} must be a list of codes, e.g. [\"DF101\", \"DF3\", \"DL3015\"]")
-    from .pragmas import unknown_code
+    from .rules import unknown_code
 
     codes = frozenset(v.strip().upper() for v in value)
     for code in sorted(codes):

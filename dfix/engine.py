@@ -20,7 +20,7 @@ from . import oracle
 from .context import BuildContext
 from .contract import contract, differences
 from .pragmas import Pragmas
-from .rules import ALL_RULES, Finding, Rule, RuleContext, Safety
+from .rules import ALL_RULES, Finding, Rule, RuleContext, Safety, unknown_code
 from .syntax import Document, DockerfileSyntaxError, EditConflict, apply_edits, tokenize
 from .syntax.origins import Origins
 
@@ -117,7 +117,7 @@ def fix_text(
     if not doc.instructions:
         result.error = "file with no instructions"
         return result
-    result.warnings = list(Pragmas.of(doc).warnings)  # read on the input, so the lines are the user's
+    result.warnings = list(Pragmas.of(doc, unknown_code).warnings)  # read on the input, so the lines are the user's
     ctx = RuleContext(build_context=context, options=_settings(options))
     try:
         outcome = _fix_effective(doc, rules, ctx, options)

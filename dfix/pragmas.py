@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Callable, Iterable
 
 from .syntax import Document, LineKind
 from .syntax.tokenizer import GO_SPACE
@@ -42,26 +42,6 @@ def matches(code: str, hadolint: Iterable[str], patterns: Iterable[str]) -> bool
     return any(code.startswith(p) or p in hadolint for p in patterns)
 
 
-def unknown_code(pattern: str) -> str | None:
-    """None when `pattern` (upper case) names at least one rule as `matches` reads it; else why not, with
-    the nearest valid code when there is one, e.g. "unknown rule code or prefix (did you mean DF101?)"."""
-    from .rules import CATALOGUE as ALL_RULES  # lazy: config files are read before any rule is needed
-
-    if any(matches(rule.code, rule.hadolint, (pattern,)) for rule in ALL_RULES):
-        return None
-    by_name = {rule.name.upper(): rule.code for rule in ALL_RULES}
-    if pattern in by_name:
-        return f"a rule name, not a code (did you mean {by_name[pattern]}?)"
-    if re.fullmatch(r"(DL|SC)[0-9]+", pattern):
-        return "no dfix rule covers this hadolint code (`dfix rules` lists the ones that do)"
-    import difflib
-
-    codes = sorted({rule.code for rule in ALL_RULES} | {h for rule in ALL_RULES for h in rule.hadolint})
-    near = difflib.get_close_matches(pattern, codes, n=1, cutoff=0.6)
-    hint = f"did you mean {near[0]}?" if near else "see `dfix rules`"
-    return f"unknown rule code or prefix ({hint})"
-
-
 @dataclass
 class _Ignore:
     everything: bool = False
@@ -78,7 +58,9 @@ class Pragmas:
     warnings: list[tuple[int, str]] = field(default_factory=list)
 
     @classmethod
-    def of(cls, doc: Document) -> "Pragmas":
+    def of(cls, doc: Document, unknown_code: Callable[[str], str | None] | None = None) -> "Pragmas":
+        """The file's pragmas; with `unknown_code` (the catalogue's check, which this module cannot import: the
+        rules read pragmas too), also a warning for each `# dfix:` code that names no rule."""
         # runs every pass on every file: lower() and two substring tests cost ~2 us on a typical file, where a
         # case-insensitive regex search cost ~34 us (it cannot use a literal scan)
         lowered = doc.text.lower()
@@ -100,7 +82,7 @@ class Pragmas:
                     warnings.append((index + 1, problem))
                 continue
             kind, value = parsed
-            if kind == "dfix" and value is not None:
+            if kind == "dfix" and value is not None and unknown_code is not None:
                 warnings.extend((index + 1, f"ignore={code}: {why}") for code in sorted(value)
                                 if (why := unknown_code(code)) is not None)
             if kind == "file":

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+from ..pragmas import matches
+
 from .absolute_copy_dest import AbsoluteCopyDest
 from .add_to_copy import AddToCopy
 from .apk_no_cache import ApkNoCache
@@ -77,4 +81,26 @@ COMPOSE_RULES: tuple[type[Rule], ...] = (
 CATALOGUE: tuple[type[Rule], ...] = ALL_RULES + COMPOSE_RULES
 BY_CODE = {rule.code: rule for rule in CATALOGUE}
 
-__all__ = ["ALL_RULES", "BY_CODE", "CATALOGUE", "COMPOSE_RULES", "FileChange", "Finding", "Rule", "RuleContext", "Safety"]
+
+def unknown_code(pattern: str) -> str | None:
+    """None when `pattern` (upper case) names at least one rule as `matches` reads it; else why not, with
+    the nearest valid code when there is one, e.g. "unknown rule code or prefix (did you mean DF101?)"."""
+    if any(matches(rule.code, rule.hadolint, (pattern,)) for rule in CATALOGUE):
+        return None
+    by_name = {rule.name.upper(): rule.code for rule in CATALOGUE}
+    if pattern in by_name:
+        return f"a rule name, not a code (did you mean {by_name[pattern]}?)"
+    if re.fullmatch(r"(DL|SC)[0-9]+", pattern):
+        return "no dfix rule covers this hadolint code (`dfix rules` lists the ones that do)"
+    import difflib
+
+    codes = sorted({rule.code for rule in CATALOGUE} | {h for rule in CATALOGUE for h in rule.hadolint})
+    near = difflib.get_close_matches(pattern, codes, n=1, cutoff=0.6)
+    hint = f"did you mean {near[0]}?" if near else "see `dfix rules`"
+    return f"unknown rule code or prefix ({hint})"
+
+
+__all__ = [
+    "ALL_RULES", "BY_CODE", "CATALOGUE", "COMPOSE_RULES", "FileChange", "Finding", "Rule", "RuleContext", "Safety",
+    "unknown_code",
+]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import posixpath
 
+from ..pragmas import Pragmas
 from ..syntax import Edit, LineKind
 from ..syntax.packages import package_command
 from ..syntax.shell import Script, is_and_chain, is_posix_shell, script_of, state_leak
@@ -123,20 +124,6 @@ def _size(doc, ins) -> tuple[int, int]:
     return len(ins.code_lines), ins.stop - ins.start
 
 
-def _pragma_above(doc, ins) -> bool:
-    """Whether the comment block right above an instruction mentions a dfix or hadolint pragma. Read here, not
-    through dfix.pragmas (which validates codes against the rule catalogue, so a rule importing it would import
-    itself); a loose test is fine for a refusal."""
-    above = ins.first_line - 1
-    while above >= 0 and doc.lines[above].kind is LineKind.COMMENT:
-        line = doc.lines[above]
-        comment = doc.text[line.start:line.end].lower()
-        if "dfix" in comment or "hadolint" in comment:
-            return True
-        above -= 1
-    return False
-
-
 def _why_not(doc, stage, first, second, a, b, split) -> str | None:
     if first.heredocs or second.heredocs or first.is_json or second.is_json:
         return "a RUN in exec form or with a heredoc is not a shell command to chain"
@@ -146,7 +133,8 @@ def _why_not(doc, stage, first, second, a, b, split) -> str | None:
         kind = mount.get("type", "bind")
         if kind == "tmpfs" or (kind == "bind" and any(k in mount for k in ("rw", "readwrite"))):
             return "a tmpfs or writable bind mount starts empty (or as in the context) for each RUN"
-    if _pragma_above(doc, first) or _pragma_above(doc, second):
+    pragmas = Pragmas.of(doc)
+    if pragmas.by_line.get(first.line_number) or pragmas.by_line.get(second.line_number):
         return "a pragma comment names one of the RUNs, and would cover the other's commands"
     between = doc.lines[first.last_line + 1:second.first_line]
     if any(line.kind not in (LineKind.COMMENT, LineKind.BLANK) for line in between):

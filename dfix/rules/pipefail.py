@@ -7,7 +7,8 @@ import re
 from dataclasses import dataclass, field
 
 from .. import base_images
-from ..syntax import Edit, LineKind
+from ..pragmas import Pragmas
+from ..syntax import Edit
 from ..syntax.command import command_is_paired, healthcheck_shell_text, literal_command
 from ..syntax.shell import Script, _literal, _parse_region, _parser, is_posix_shell, script_of
 from .base import Rule, Safety
@@ -405,24 +406,10 @@ class Pipefail(Rule):
         return None, unsafe
 
 
-_PRAGMA = re.compile(r"#\s*(?:hadolint\s+ignore=(?P<hadolint>[\w, ]+)|dfix:\s*ignore(?:=(?P<dfix>[\w, ]+))?)\s*$", re.I)
-
-
 def _exempt(doc, ins) -> bool:
-    """Whether a pragma above `ins` exempts it from DL4006/DF108 (the engine reads pragmas for the findings;
-    this rule also needs them for the later RUNs its SHELL would govern; dfix.pragmas imports the rules)."""
-    for index in range(doc.comment_block_start(ins), ins.first_line):
-        line = doc.lines[index]
-        match = _PRAGMA.match(doc.text[line.start:line.end].strip()) if line.kind is LineKind.COMMENT else None
-        if match is None:
-            continue
-        if match["hadolint"] is not None:
-            if index == ins.first_line - 1 and "DL4006" in re.split(r"[,\s]+", match["hadolint"].upper()):
-                return True
-        elif match["dfix"] is None or any(code and ("DF108".startswith(code) or code == "DL4006")
-                                          for code in re.split(r"[,\s]+", match["dfix"].upper())):
-            return True
-    return False
+    """Whether a pragma exempts `ins` from DL4006/DF108: the engine reads pragmas for the findings; this rule
+    also needs them for the later RUNs its SHELL would govern."""
+    return Pragmas.of(doc).suppresses("DF108", ins.line_number, ("DL4006",))
 
 
 def _short(text: str) -> str:
