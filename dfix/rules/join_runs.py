@@ -5,7 +5,7 @@ import posixpath
 from ..pragmas import Pragmas
 from ..syntax import Edit, LineKind
 from ..syntax.packages import package_command
-from ..syntax.shell import Script, is_and_chain, is_posix_shell, script_of, state_leak
+from ..syntax.shell import Script, is_and_chain, is_posix_shell, script_of, shell_instruction_in_force, state_leak
 from .base import Rule, Safety
 from .base_image_pin import stage_base
 from .multi_stage_build import plans_on, run_kind
@@ -127,7 +127,7 @@ def _size(doc, ins) -> tuple[int, int]:
 def _why_not(doc, stage, first, second, a, b, split) -> str | None:
     if first.heredocs or second.heredocs or first.is_json or second.is_json:
         return "a RUN in exec form or with a heredoc is not a shell command to chain"
-    if not is_posix_shell(doc, first) or not _default_shell(doc, stage, first):
+    if not is_posix_shell(doc, first) or not _default_shell(doc, first):
         return "the stage's SHELL is not sh or bash with -c"
     for mount in first.mounts:
         kind = mount.get("type", "bind")
@@ -177,14 +177,9 @@ def splits(doc, stage) -> bool:
     return full_python and plans_on(doc, stage, full_base=True)
 
 
-def _default_shell(doc, stage, ins) -> bool:
-    shell = None
-    for link in doc.stage_chain(stage):
-        for other in link.body:
-            if link is stage and other.index >= ins.index:
-                break
-            if other.keyword == "SHELL":
-                shell = other.json_args
+def _default_shell(doc, ins) -> bool:
+    found = shell_instruction_in_force(doc, ins)
+    shell = None if found is None else found.json_args
     if shell is None:
         return True
     return bool(shell) and posixpath.basename(shell[0]) in _POSIX_SHELLS and shell[-1] == "-c"

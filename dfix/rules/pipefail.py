@@ -10,7 +10,9 @@ from .. import base_images
 from ..pragmas import Pragmas
 from ..syntax import Edit
 from ..syntax.command import command_is_paired, healthcheck_shell_text, literal_command
-from ..syntax.shell import Script, _literal, _parse_region, _parser, is_posix_shell, script_of
+from ..syntax.shell import (
+    Script, _literal, _parse_region, _parser, is_posix_shell, script_of, shell_instruction_in_force,
+)
 from .base import Rule, Safety
 
 # The shell each family has, with pipefail. bash is Essential on Debian and Ubuntu; on Alpine /bin/ash is the
@@ -338,7 +340,7 @@ class Pipefail(Rule):
             first = needing[0]
             also = ", ".join(str(ins.line_number) for ins in needing[1:])
             message = "pipeline without pipefail: a failing writer goes unnoticed" + (f" (also lines {also})" if also else "")
-            inherited = _shell_in_force(doc, stage, first)
+            inherited = shell_instruction_in_force(doc, first)
             if inherited is not None and _sets_pipefail(inherited.json_args):
                 # hadolint reads each stage's SHELL apart: the same SHELL again changes nothing but that
                 yield self.finding(first.line_number, message, [_insert_shell(doc, first, inherited.json_args)])
@@ -438,18 +440,6 @@ def _own_shell(stage, ins) -> list[str]:
         if other.keyword == "SHELL":
             argv = other.json_args or []
     return argv
-
-
-def _shell_in_force(doc, stage, ins):
-    """The last SHELL before `ins` in its stage or the stages it is built on."""
-    found = None
-    for link in doc.stage_chain(stage):
-        for other in link.body:
-            if link is stage and other.index >= ins.index:
-                break
-            if other.keyword == "SHELL":
-                found = other
-    return found
 
 
 def _sets_pipefail(argv: list[str] | None) -> bool:

@@ -114,18 +114,24 @@ def shell_in_force(doc: Document, ins: Instruction) -> list[str] | None:
     return list(shell)
 
 
-def _declared_shell(doc: Document, ins: Instruction) -> list[str] | None:
+def shell_instruction_in_force(doc: Document, ins: Instruction) -> Instruction | None:
+    """The last SHELL before `ins` in its stage or the stages it is built on (None: the default shell)."""
     stage = doc.stage_of(ins)
     if stage is None:
         return None
-    shell: list[str] | None = None
+    found: Instruction | None = None
     for link in doc.stage_chain(stage):
         for other in link.instructions:
             if other.index >= ins.index and link is stage:
                 break
             if other.keyword == "SHELL" and other.json_args is not None:
-                shell = other.json_args
-    return shell
+                found = other
+    return found
+
+
+def _declared_shell(doc: Document, ins: Instruction) -> list[str] | None:
+    found = shell_instruction_in_force(doc, ins)
+    return None if found is None else found.json_args
 
 
 def _read(doc: Document, ins: Instruction) -> Script:
