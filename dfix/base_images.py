@@ -129,23 +129,28 @@ def facts(reference: str) -> BaseFacts:
 def family_in_file(doc, chain) -> str | None:
     """The OS family a stage's RUNs (or its parent stages') prove: the package manager they call."""
     from .syntax.packages import package_command
+
+    for command in _run_commands(doc, chain):
+        name = command.name
+        pkg = package_command(command)
+        if pkg is not None and pkg.tool == "apk" or name == "apk":
+            return "alpine"
+        if pkg is not None and pkg.tool == "apt" or name in ("apt-get", "dpkg"):
+            return "debian"
+        if name in ("dnf", "yum", "microdnf", "rpm"):
+            return "rhel"
+    return None
+
+
+def _run_commands(doc, chain):
+    """The commands of every RUN in the given stages, in order (those tree-sitter can read)."""
     from .syntax.shell import script_of
 
     for link in chain:
         for ins in link.body:
-            if ins.keyword != "RUN":
-                continue
-            script = script_of(doc, ins)
-            for command in script.commands if script.ok else []:
-                name = command.name
-                pkg = package_command(command)
-                if pkg is not None and pkg.tool == "apk" or name == "apk":
-                    return "alpine"
-                if pkg is not None and pkg.tool == "apt" or name in ("apt-get", "dpkg"):
-                    return "debian"
-                if name in ("dnf", "yum", "microdnf", "rpm"):
-                    return "rhel"
-    return None
+            if ins.keyword == "RUN":
+                script = script_of(doc, ins)
+                yield from script.commands if script.ok else ()
 
 
 _RHEL_PACKAGE_MANAGERS = ("microdnf", "dnf", "yum")
@@ -153,17 +158,10 @@ _RHEL_PACKAGE_MANAGERS = ("microdnf", "dnf", "yum")
 
 def rhel_package_managers_in_file(doc, chain) -> list[str]:
     """The RHEL-family package managers a stage's RUNs (or its parent stages') call, first call first."""
-    from .syntax.shell import script_of
-
     found: list[str] = []
-    for link in chain:
-        for ins in link.body:
-            if ins.keyword != "RUN":
-                continue
-            script = script_of(doc, ins)
-            for command in script.commands if script.ok else []:
-                if command.name in _RHEL_PACKAGE_MANAGERS and command.name not in found:
-                    found.append(command.name)
+    for command in _run_commands(doc, chain):
+        if command.name in _RHEL_PACKAGE_MANAGERS and command.name not in found:
+            found.append(command.name)
     return found
 
 
