@@ -41,17 +41,25 @@ def _command_words(doc: Document, ins: Instruction) -> list[CommandWord] | None:
             return None
         base = ins.args_logical
         return [CommandWord(v, *ins.source_span(base + s, base + e)) for v, s, e in spans]
-    script = script_of(doc, ins)
+    command = _literal_simple_command(script_of(doc, ins), doc.text)
+    if command is None:
+        return None
+    return [CommandWord(w.value, w.start, w.end) for w in command.words]  # type: ignore[arg-type]
+
+
+def _literal_simple_command(script, text: str):
+    """The script's one simple command when all its words are literal: no operator, assignment, redirection,
+    expansion, glob or `~` (which the shell would expand); None otherwise."""
     if not script.ok or len(script.commands) != 1 or script.operators or script.last_statement_type != "command":
         return None
     command = script.commands[0]
     if command.assignments or command.redirected or any(w.value is None for w in command.words):
         return None
     for word in command.words:
-        raw = doc.text[word.start:word.end]
+        raw = text[word.start:word.end]
         if (_GLOB & set(raw) and not raw.startswith(("'", '"'))) or raw.startswith("~"):
-            return None  # the shell would expand it
-    return [CommandWord(w.value, w.start, w.end) for w in command.words]  # type: ignore[arg-type]
+            return None
+    return command
 
 
 def program(words: list[str]) -> tuple[str, int]:
@@ -191,17 +199,8 @@ def literal_command(text: str) -> list[str] | None:
     """The words of ``text`` when it is one simple command of literal words (no expansion, glob or operator)."""
     from .shell import _parse_relative
 
-    script = _parse_relative(text)
-    if not script.ok or len(script.commands) != 1 or script.operators or script.last_statement_type != "command":
-        return None
-    command = script.commands[0]
-    if command.assignments or command.redirected or any(w.value is None for w in command.words):
-        return None
-    for word in command.words:
-        raw = text[word.start:word.end]
-        if (_GLOB & set(raw) and not raw.startswith(("'", '"'))) or raw.startswith("~"):
-            return None
-    return [w.value for w in command.words]  # type: ignore[misc]
+    command = _literal_simple_command(_parse_relative(text), text)
+    return None if command is None else [w.value for w in command.words]  # type: ignore[misc]
 
 
 def _parse_text(data: bytes):
