@@ -136,14 +136,8 @@ class ComposeDocument:
             seen[id(node)] = count
             if count > 1 and not inherited:
                 return
-            kind = _kind(node)
-            if kind == "mapping":
-                for key, value in node.value:
-                    walk(key, inherited)
-                    walk(value, inherited)
-            elif kind == "sequence":
-                for item in node.value:
-                    walk(item, inherited)
+            for child in _children(node):
+                walk(child, inherited)
 
         walk(self.root, False)
         out: set[int] = set()
@@ -152,14 +146,8 @@ class ComposeDocument:
             under = under or seen.get(id(node), 0) > 1
             if under:
                 out.add(id(node))
-            kind = _kind(node)
-            if kind == "mapping":
-                for key, value in node.value:
-                    mark(key, under)
-                    mark(value, under)
-            elif kind == "sequence":
-                for item in node.value:
-                    mark(item, under)
+            for child in _children(node):
+                mark(child, under)
 
         mark(self.root, False)
         return frozenset(out)
@@ -243,6 +231,17 @@ def _kind(node) -> str:
 
 
 kind = _kind
+
+
+def _children(node):
+    """A node's keys and values (a mapping) or items (a sequence), in the file's order."""
+    kind = _kind(node)
+    if kind == "mapping":
+        for key, value in node.value:
+            yield key
+            yield value
+    elif kind == "sequence":
+        yield from node.value
 
 
 def mapping_get(node, key: str):
