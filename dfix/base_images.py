@@ -11,15 +11,10 @@ from __future__ import annotations
 
 import fnmatch
 import re
-import sys
+import zlib
 from dataclasses import dataclass, fields, replace
 from functools import lru_cache
-from importlib import resources
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+from pathlib import Path
 
 _HUB_PREFIXES = ("docker.io/", "index.docker.io/", "registry-1.docker.io/")
 # a tag naming "nonroot" is the convention of distroless, chainguard and others for a non-root default user
@@ -63,9 +58,42 @@ class BaseFacts:
 _FIELDS = {f.name for f in fields(BaseFacts)} - {"image", "row"}
 
 
+SOURCE = Path(__file__).parent / "data" / "base_images.toml"
+
+
 @lru_cache(maxsize=1)
 def table() -> dict:
-    return tomllib.loads((resources.files("dfix") / "data" / "base_images.toml").read_text("utf-8"))
+    """The table as dfix/data/base_images.toml says. Parsing TOML costs a one-file run more than all its
+    rules, so the parsed table is kept as a Python literal (dfix/_base_images_table.py, cached as bytecode
+    like any module) and used while it was made from the TOML's current text; else the TOML is parsed."""
+    text = SOURCE.read_text("utf-8")
+    try:
+        from . import _base_images_table as compiled
+    except ImportError:  # pragma: no cover - a checkout that deleted it
+        compiled = None
+    if compiled is not None and compiled.SOURCE_CRC32 == zlib.crc32(text.encode("utf-8")):
+        return compiled.TABLE
+    return parse(text)
+
+
+def parse(text: str) -> dict:
+    from .tomlreader import tomllib
+
+    return tomllib().loads(text)
+
+
+def compiled_source() -> str:
+    """dfix/_base_images_table.py for the TOML as it is now (scripts/compile_base_table.py writes it)."""
+    import pprint
+
+    text = SOURCE.read_text("utf-8")
+    return (
+        '"""dfix/data/base_images.toml, parsed: written by scripts/compile_base_table.py, never by hand.\n\n'
+        'base_images.table() uses it only while SOURCE_CRC32 matches the TOML\'s text."""\n\n'
+        "import datetime\n\n"
+        f"SOURCE_CRC32 = {zlib.crc32(text.encode('utf-8'))}\n\n"
+        f"TABLE = {pprint.pformat(parse(text), width=120, sort_dicts=False)}\n"
+    )
 
 
 def split_reference(reference: str) -> tuple[str, str]:

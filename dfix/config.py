@@ -136,11 +136,9 @@ def _here(folder: str) -> "Config | ConfigError | None":
 
 
 def _load(path: Path) -> dict:
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
+    from .tomlreader import tomllib
 
+    toml = tomllib()
     try:
         text = path.read_bytes().decode("utf-8")
     except OSError as err:
@@ -148,8 +146,8 @@ def _load(path: Path) -> dict:
     except UnicodeDecodeError as err:
         raise ConfigError(path, f"not UTF-8 text (invalid byte at offset {err.start})") from None
     try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
+        return toml.loads(text)
+    except toml.TOMLDecodeError as err:
         raise ConfigError(path, f"invalid TOML: {err}") from None
 
 

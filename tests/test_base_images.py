@@ -35,6 +35,24 @@ def test_every_row_names_its_source_and_known_fields():
             assert key in base_images._FIELDS, f"{name}: unknown fact {key}"
 
 
+def test_the_compiled_table_is_the_toml_as_it_is_now(tmp_path, monkeypatch):
+    from dfix import _base_images_table as compiled
+
+    text = base_images.SOURCE.read_text("utf-8")
+    assert compiled.TABLE == base_images.parse(text), "stale: run python scripts/compile_base_table.py"
+    assert base_images.table() is compiled.TABLE
+    # an edited TOML that was not compiled again is read from the TOML itself, never from the stale copy
+    edited = tmp_path / "base_images.toml"
+    edited.write_text(text.replace('[images.python]', '[images.python]\nnote = "edited"', 1), encoding="utf-8")
+    monkeypatch.setattr(base_images, "SOURCE", edited)
+    base_images.table.cache_clear()
+    try:
+        assert base_images.table()["images"]["python"]["note"] == "edited"
+    finally:
+        monkeypatch.undo()
+        base_images.table.cache_clear()
+
+
 @pytest.mark.parametrize("image, os, tool, uid, workdir, python", [
     ("python:3.12-slim", "debian", "useradd", 0, "/", True),
     ("docker.io/library/python:3.12-alpine", "alpine", "adduser", 0, "/", True),

@@ -10,12 +10,8 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+from ..tomlreader import tomllib
 from . import BuildContext
-
-try:  # Python 3.11+
-    import tomllib
-except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
 
 _INCLUDE = re.compile(r"^\s*(-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+|(?=\S))(\S+)")
 _LOCAL_OPTION = re.compile(r"^\s*(-e|--editable|-f|--find-links)(?:\s*=\s*|\s+)(\S+)")
@@ -126,8 +122,8 @@ def load_toml(context: BuildContext, rel: str) -> dict | None:
     if not path.is_file():
         return None
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return tomllib().loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib().TOMLDecodeError):
         return None
 
 
@@ -340,8 +336,8 @@ def pins_in(rel: str, text: str) -> list[tuple[str, str]]:
         return out
     if name.endswith(".lock"):
         try:
-            data = tomllib.loads(text)
-        except (tomllib.TOMLDecodeError, ValueError):
+            data = tomllib().loads(text)
+        except (tomllib().TOMLDecodeError, ValueError):
             return []
         out = []
         for package in data.get("package") or []:

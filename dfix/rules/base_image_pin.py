@@ -4,19 +4,11 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
 from ..syntax import Edit, expand_args
 from .base import Rule, Safety
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
@@ -89,7 +81,9 @@ class Table:
 
 @lru_cache(maxsize=1)
 def shipped_table() -> Table:
-    data = tomllib.loads((resources.files("dfix") / "data" / "base_images.toml").read_text("utf-8"))
+    from ..base_images import table
+
+    data = table()
     return Table(str(data["date"]), data["images"])
 
 
@@ -263,6 +257,8 @@ def local_digest(image: str) -> str | None:
 
 
 def _inspect(engine: str, image: str, template: str) -> str | None:
+    import subprocess  # only --pin-digest asks an engine
+
     path = shutil.which(engine)
     if path is None:
         return None

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from ..compose.document import kind, mapping_get, mapping_key, source
+# dfix.compose is imported inside the functions: a run over Dockerfiles alone never loads it
 from ..syntax import Edit
 from ._compose import ComposeRule
 from .base import Safety
+
 
 # what each image ships to ask itself whether it is ready (compose doubles `$` so the shell gets one)
 HEALTH_TESTS = {
@@ -51,6 +52,8 @@ class ComposeDependsHealthy(ComposeRule):
     )
 
     def check(self, doc, ctx):
+        from ..compose.document import mapping_get, mapping_key
+
         # a database some service waits on (or is about to) that has no healthcheck: its edit, or why none
         health: dict[str, tuple[list, str | None]] = {}
 
@@ -152,6 +155,8 @@ def _health_disabled(model: dict) -> bool:
 
 
 def _without_condition(node) -> list[str]:
+    from ..compose.document import kind, mapping_get
+
     if kind(node) == "sequence":
         return [item.value for item in node.value if kind(item) == "scalar"]
     if kind(node) == "mapping":
@@ -170,6 +175,8 @@ def _condition(name: str, databases: set) -> str:
 
 def _long_form(doc, service, node, databases) -> list[Edit] | str:
     """The edits that give each dependency its condition, or why they cannot be made in place."""
+    from ..compose.document import kind, mapping_get, mapping_key, source
+
     nl = doc.newline
     step = doc.indent_step(service)
     key_column = doc.column(mapping_key(service.node, "depends_on"))

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+# dfix.compose is imported inside the functions: a run over Dockerfiles alone never loads it
 import shlex
 
-from ..compose.document import kind, mapping_get
 from ._compose import ComposeRule
 from .base import Safety
+
 
 DEV_FLAGS = ("--reload", "--debug")
 DEBUG_VARIABLES = ("DEBUG", "FLASK_DEBUG", "DJANGO_DEBUG", "APP_DEBUG")
@@ -39,6 +40,8 @@ class ComposeDevFlags(ComposeRule):
     )
 
     def check(self, doc, ctx):
+        from ..compose.document import mapping_get
+
         if doc.development:
             return
         for service in doc.services.values():
@@ -73,6 +76,8 @@ def _words(value) -> list[str]:
 
 def _environment(node):
     """(name, value or None, node) for each variable set in `environment:`, mapping or list form."""
+    from ..compose.document import kind
+
     if kind(node) == "mapping":
         for k, v in node.value:
             if kind(k) == "scalar" and kind(v) == "scalar":

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from ..compose.document import kind, mapping_get
+# dfix.compose is imported inside the functions: a run over Dockerfiles alone never loads it
 from ..syntax import Edit
 from ._compose import ComposeRule
 from .base import Safety
@@ -30,6 +30,8 @@ class ComposeImagePin(ComposeRule):
     )
 
     def check(self, doc, ctx):
+        from ..compose.document import kind, mapping_get
+
         overrides = _overrides(ctx.options.get("base_image_pins") or {})
         table = shipped_table()
         for service in doc.services.values():

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
+# dfix.compose is imported inside the functions: a run over Dockerfiles alone never loads it
 import re
 
-from ..compose.document import mapping_get
 from ._compose import ComposeRule
 from .base import Safety
 from .compose_dev_flags import _environment
@@ -51,6 +51,8 @@ class ComposeLiteralSecret(ComposeRule):
     )
 
     def check(self, doc, ctx):
+        from ..compose.document import mapping_get
+
         if doc.development:
             return
         for service in doc.services.values():
