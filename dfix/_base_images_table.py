@@ -2,11 +2,9 @@
 
 base_images.table() uses it only while SOURCE_CRC32 matches the TOML's text."""
 
-import datetime
-
 SOURCE_CRC32 = 612017266
 
-TABLE = {'date': datetime.date(2026, 11, 1),
+TABLE = {'date': '2026-11-01',
  'images': {'python': {'tags': {'latest': '3.15-trixie',
                                 'slim': '3.15-slim-trixie',
                                 'alpine': '3.15-alpine3.24',

@@ -79,7 +79,9 @@ def table() -> dict:
 def parse(text: str) -> dict:
     from .tomlreader import tomllib
 
-    return tomllib().loads(text)
+    table = tomllib().loads(text)
+    table["date"] = str(table["date"])  # a TOML date; kept as text, so the compiled copy needs no datetime
+    return table
 
 
 def compiled_source() -> str:
@@ -90,7 +92,6 @@ def compiled_source() -> str:
     return (
         '"""dfix/data/base_images.toml, parsed: written by scripts/compile_base_table.py, never by hand.\n\n'
         'base_images.table() uses it only while SOURCE_CRC32 matches the TOML\'s text."""\n\n'
-        "import datetime\n\n"
         f"SOURCE_CRC32 = {zlib.crc32(text.encode('utf-8'))}\n\n"
         f"TABLE = {pprint.pformat(parse(text), width=120, sort_dicts=False)}\n"
     )

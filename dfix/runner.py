@@ -11,7 +11,6 @@ whether their fixes were delivered, or the repository was skipped or failed, is 
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 import time
@@ -129,6 +128,8 @@ def in_shard(key: str, shard: tuple[int, int] | None) -> bool:
     hashes per process, and every CI runner must agree on the split."""
     if shard is None:
         return True
+    import hashlib  # only sharded runs pay for it
+
     index, total = shard
     digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).digest()
     return int.from_bytes(digest[:8], "big") % total == index - 1

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import glob
 import os
-import tarfile
 from pathlib import Path
 
 # magic numbers of the compressions Docker's ADD unpacks (and zstd, which newer BuildKit unpacks too)
@@ -80,6 +79,8 @@ class BuildContext:
             return True
         if len(head) < 512:
             return False
+        import tarfile  # only an ADD of a large local file asks
+
         try:
             with tarfile.open(path, "r:") as archive:
                 return archive.next() is not None
