@@ -3,6 +3,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,10 +91,10 @@ class DockerIgnoreRule(Rule):
                                "a .dockerignore applies to it too")
             return
         sources, used_words, copies_everything, python_base = facts
-        missing = [s for s in sources if not context.exists(s)]
-        if missing:
+        missing = next((s for s in sources if not context.exists(s)), None)  # the first is all it says
+        if missing is not None:
             if not context.exists(context.ignore_file()):
-                yield self.finding(1, "no .dockerignore", reason=f"{missing[0]} is not in this folder, so the build "
+                yield self.finding(1, "no .dockerignore", reason=f"{missing} is not in this folder, so the build "
                                    "context is somewhere else")
             return
         name = context.ignore_file()
@@ -120,26 +121,52 @@ class DockerIgnoreRule(Rule):
 def _context_facts(doc, context):
     """What this Dockerfile and every other one in the folder that shares its .dockerignore copy and use
     (sources, words, whether a copy takes everything, whether a base is Python); None if one is unreadable."""
-    facts = [_facts(doc)]
+    own = _facts(doc)
     if context.dockerfile is None:
-        return _merged(facts)
-    for name in _dockerfiles_in(str(context.root)):
-        if name == context.dockerfile:
-            continue
-        path = context.root / name
-        if not path.is_file():
-            continue
-        if (context.root / f"{name}.dockerignore").exists():
-            continue  # it reads its own ignore file
+        return _merged([own])
+    siblings = _siblings(str(context.root), context.dockerfile)
+    if siblings is None:
+        return None
+    others = _siblings_merged(siblings)
+    if others is None:
+        return None
+    return _merged([own, others]) if siblings else _merged([own])
+
+
+def _siblings(root: str, dockerfile: str) -> tuple[tuple[str, int, int], ...] | None:
+    """(path, mtime, size) of the other Dockerfiles sharing this folder's .dockerignore; None when one
+    cannot be read. One stat a sibling, on a plain string: every pass of every Dockerfile in a folder asks
+    of all the others, which in a folder of a hundred Dockerfiles is ten thousand questions a run."""
+    out = []
+    for name in _dockerfiles_in(root):
+        if name == dockerfile or f"{name}.dockerignore" in _names_in(root):
+            continue  # itself, or one that reads its own ignore file
+        path = os.path.join(root, name)
         try:
-            info = path.stat()
+            info = os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
         except OSError:
             return None
-        sibling = _sibling_facts(str(path), info.st_mtime_ns, info.st_size)
+        if stat.S_ISREG(info.st_mode):
+            out.append((path, info.st_mtime_ns, info.st_size))
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=256)
+def _siblings_merged(siblings: tuple[tuple[str, int, int], ...]):
+    """The siblings' facts merged once per version of the folder (None if one is unreadable): merging
+    them again for every pass of every Dockerfile made a folder's cost grow with its square."""
+    facts = []
+    for path, mtime_ns, size in siblings:
+        sibling = _sibling_facts(path, mtime_ns, size)
         if sibling is None:
             return None
         facts.append(sibling)
-    return _merged(facts)
+    if not facts:
+        return ()
+    sources, words, everything, python = _merged(facts)
+    return tuple(sources), words, everything, python
 
 
 # Facts, not documents, and room for a large folder: with hundreds of Dockerfiles sharing one folder, a
