@@ -228,7 +228,7 @@ def base_workdir(chain) -> str | None:
     found = facts(first.base_expanded)
     if found.os == "windows" or (found.row or "").startswith("hint "):  # a name-pattern hint is a guess
         return None
-    return found.workdir
+    return found.workdir if (found.workdir or "").startswith("/") else None
 
 
 def workdir_known_for_certain(chain) -> bool:
@@ -240,7 +240,8 @@ def workdir_known_for_certain(chain) -> bool:
 
 def workdir_at(doc, ins, including: bool = False) -> str | None:
     """The working directory in force at ``ins`` for certain: the base's own (above) unless an absolute
-    WORKDIR on the way sets it; None when neither is known."""
+    WORKDIR on the way sets it; None when neither is known. The one reader every rule and the contract
+    guard ask (DF203, DF204, the guard's `WORKDIR X` + RUN + `WORKDIR back` reading, DL3045's folder)."""
     stage = doc.stage_of(ins)
     start = base_workdir(doc.stage_chain(stage)) if stage is not None else "/"
     return doc.workdir_at(ins, including, start=start)

@@ -105,19 +105,6 @@ def contract(doc: Document) -> dict[str, object]:
 _PLAIN_PATH = re.compile(r"^/[A-Za-z0-9_.@+:/=,-]*$")
 
 
-def known_workdir_at(doc: Document, ins: Instruction) -> str | None:
-    """The working directory in force at ``ins``: the Dockerfile's, else the external base image's own where
-    dfix's base-image table has a row for it (a name-pattern hint is a guess, not a fact)."""
-    stage = doc.stage_of(ins)
-    root = doc.stage_chain(stage)[0] if stage is not None else None
-    base = None
-    if root is not None and root.parent is None and "$" not in root.base_expanded:
-        facts = base_images.facts(root.base_expanded)
-        if facts.known and not (facts.row or "").startswith("hint ") and (facts.workdir or "").startswith("/"):
-            base = facts.workdir
-    return doc.known_workdir_at(ins, base)
-
-
 def _workdir_folds(doc: Document, stage) -> tuple[set[int], dict[int, str]]:
     """`WORKDIR X`, a RUN, and a WORKDIR back to where the stage was is `RUN cd X && …` (DF204's rewrite, as a
     user may write it too): the WORKDIRs it folds away, and the RUNs that run in X. The WORKDIR back may be
@@ -131,7 +118,7 @@ def _workdir_folds(doc: Document, stage) -> tuple[set[int], dict[int, str]]:
         path = ins.args.strip()
         if ins.keyword != "WORKDIR" or run.keyword != "RUN" or run.heredocs or not _PLAIN_PATH.match(path):
             continue
-        previous = known_workdir_at(doc, ins)
+        previous = base_images.workdir_at(doc, ins)
         if previous is None:
             continue
         after = body[k + 2] if k + 2 < len(body) else None

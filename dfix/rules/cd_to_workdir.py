@@ -4,7 +4,7 @@ import posixpath
 import re
 from dataclasses import dataclass
 
-from ..contract import known_workdir_at
+from .. import base_images
 from ..syntax import Edit, LineKind
 from ..syntax.command import _char_offset, _parse_text
 from ..syntax.shell import _literal, script_of, shell_region
@@ -127,7 +127,7 @@ def _plan(doc, stage, ins, changes: int) -> _Plan | str:
         return "the RUN reads the directory's name ($PWD, pwd), which WORKDIR may spell differently (symlinks)"
     if any(not m.get("target", "/").startswith("/") for m in ins.mounts):
         return "a --mount with a relative target is placed relative to the working directory"
-    previous = known_workdir_at(doc, ins)
+    previous = base_images.workdir_at(doc, ins)
     if previous is None:
         return "the working directory before the RUN is the base image's, which neither the Dockerfile nor dfix's base-image table says"
     cut = (region_start + _char_offset(data, node.start_byte), region_start + _char_offset(data, rest.start_byte))

@@ -322,8 +322,9 @@ class Document:
         The default `/` is only a frame for paths relative to each other; dfix.base_images.workdir_at starts
         from the base image's real one, or from None when it is not known (then only an absolute WORKDIR on
         the way makes the result known). A variable is resolved when an ENV before it gives it a literal
-        value (ENV values cannot be overridden at build time); None when a WORKDIR on the way names any
-        other variable (an ARG, which --build-arg may change), which only the build knows."""
+        value (ENV values cannot be overridden at build time); None after a WORKDIR that names any other
+        variable (an ARG, which --build-arg may change), which only the build knows, until an absolute
+        WORKDIR sets it again."""
         stage = self.stage_of(ins)
         path = start
         if stage is None:
@@ -342,34 +343,12 @@ class Document:
                     arg = other.args.strip().strip("'\"")
                     if "$" in arg:
                         names = {m.group(1) or m.group(4) for m in _VAR.finditer(arg)}
-                        if not all(n in env and "$" not in env[n] for n in names):
-                            return None
-                        arg = expand_args(arg, dict(env)).strip("'\"")
+                        resolved = all(n in env and "$" not in env[n] for n in names)
+                        arg = expand_args(arg, dict(env)).strip("'\"") if resolved else arg
                         if "$" in arg:
-                            return None
+                            path = None  # only the build knows it, until an absolute WORKDIR says again
+                            continue
                     if arg.startswith("/"):
-                        path = posixpath.normpath(arg)
-                    elif path is not None:
-                        path = posixpath.normpath(posixpath.join(path, arg))
-        return path
-
-    def known_workdir_at(self, ins: Instruction, base_workdir: str | None = None) -> str | None:
-        """The working directory in force at ``ins`` when it is known: an absolute WORKDIR in the stage or a
-        stage it is built on, and no variable since, or ``base_workdir``, the external base image's own, where
-        the caller knows it. None where it is the base's and unknown, or a build variable's."""
-        stage = self.stage_of(ins)
-        if stage is None:
-            return None
-        path: str | None = base_workdir
-        for link in self.stage_chain(stage):
-            for other in link.body:
-                if link is stage and other.index >= ins.index:
-                    break
-                if other.keyword == "WORKDIR":
-                    arg = other.args.strip().strip("'\"")
-                    if "$" in arg:
-                        path = None
-                    elif arg.startswith("/"):
                         path = posixpath.normpath(arg)
                     elif path is not None:
                         path = posixpath.normpath(posixpath.join(path, arg))
