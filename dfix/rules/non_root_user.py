@@ -121,8 +121,9 @@ class NonRootUser(Rule):
         program = posixpath.basename(command[0]) if command else ""
         if program in ("sh", "bash", "/bin/sh") and len(command) > 2:
             program = posixpath.basename(command[2].split()[0]) if command[2].split() else program
-        if program in _ROOT_DAEMONS:
-            return f"{program} expects to start as root (privileged port, its own user switch, system folders)"
+        for started in (program, *_handed_over_to(doc, chain)):
+            if started in _ROOT_DAEMONS:
+                return f"{started} expects to start as root (privileged port, its own user switch, system folders)"
         if not facts.runs_as_root and not _runs_root_only_commands(doc, chain):
             return f"nothing shows that {base or 'the base image'} runs as root, so a user cannot be created safely"
         if _ROOT_AT_START.search(" ".join(command)):
@@ -146,6 +147,10 @@ class NonRootUser(Rule):
 _ROOT_HOME = re.compile(r"(?<![\w/])(/root|~)(/|\b)")
 
 
+# Why /root is not handed over: the app finds what is there through root's HOME (Python's user site
+# ~/.local, ~/.cache, ~/.config). Moving it changes paths the app and its ENV name; giving the user /root as
+# its home leaves every folder the build made there (pip's cache, ~/.local from a RUN) root's, so a write at
+# start fails where dfix cannot see it, and lets the app plant a ~/.bashrc that root sources on `exec`.
 def _reads_root_home(doc, chain) -> str | None:
     """/root (or ~ as root) named by a COPY destination, ENV, WORKDIR, VOLUME or the command, or pip --user."""
     for link in chain:
@@ -238,7 +243,7 @@ def _is_app_image(doc, chain) -> bool:
     return copies_code and installs
 
 
-def _command_words(doc, chain) -> list[str]:
+def _entry_and_cmd_words(doc, chain) -> tuple[list[str], list[str]]:
     entry, cmd = None, None
     for link in chain:
         for ins in link.body:
@@ -246,16 +251,42 @@ def _command_words(doc, chain) -> list[str]:
                 entry, cmd = ins, None  # a new ENTRYPOINT resets an inherited CMD
             elif ins.keyword == "CMD":
                 cmd = ins
-    words: list[str] = []
+    words: list[list[str]] = []
     for ins in (entry, cmd):
-        if ins is None:
-            continue
-        args = ins.json_args if ins.is_json else ins.args.split()
-        if ins.is_json and shell_text_of(args) is not None:
-            # DF503's `["/bin/sh", "-c", "… && exec server"]` reads as the shell form it came from
-            args = without_final_exec(shell_text_of(args)).split()
-        words.extend(args)
-    return words
+        args: list[str] = []
+        if ins is not None:
+            args = ins.json_args if ins.is_json else ins.args.split()
+            if ins.is_json and shell_text_of(args) is not None:
+                # DF503's `["/bin/sh", "-c", "… && exec server"]` reads as the shell form it came from
+                args = without_final_exec(shell_text_of(args)).split()
+        words.append(args)
+    return words[0], words[1]
+
+
+def _command_words(doc, chain) -> list[str]:
+    entry, cmd = _entry_and_cmd_words(doc, chain)
+    return entry + cmd
+
+
+# init processes that start the command after them (`tini --`, `dumb-init`) as themselves
+_INIT_WRAPPERS = frozenset({"tini", "tini-static", "dumb-init", "catatonit"})
+
+
+def _handed_over_to(doc, chain) -> list[str]:
+    """The programs an init wrapper or an entrypoint script starts: the words after `tini --`, and the CMD
+    an entrypoint script is given (its `exec "$@"`). A daemon there starts as root as surely as in first
+    place: nginx, supervisord and cron behind an entrypoint script need root just the same."""
+    entry, cmd = _entry_and_cmd_words(doc, chain)
+    command = entry + cmd
+    found = []
+    if command and posixpath.basename(command[0]) in _INIT_WRAPPERS:
+        rest = command[1:]
+        rest = rest[rest.index("--") + 1:] if "--" in rest else [w for w in rest if not w.startswith("-")]
+        if rest:
+            found.append(posixpath.basename(rest[0]))
+    if entry and cmd and (_entry_script(entry) or posixpath.basename(entry[-1]) in (*_INIT_WRAPPERS, "--")):
+        found.append(posixpath.basename(cmd[0]))
+    return found
 
 
 def _entry_script(command: list[str]) -> str | None:
@@ -285,6 +316,9 @@ def _read_context_script(ctx, doc, stage, script: str) -> str | None:
     return None
 
 
+# Why a port below 1024 keeps root: Docker (20.10+) lets any user bind it (ip_unprivileged_port_start=0),
+# but podman, host networking and Kubernetes runtimes before containerd 2.0 do not, and the port is the
+# image's interface (compose and manifests map to it), so moving it is not dfix's to decide.
 def _low_port(doc, chain, command) -> int | None:
     ports = []
     for link in chain:
