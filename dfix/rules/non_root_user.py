@@ -317,8 +317,8 @@ def _read_context_script(ctx, doc, stage, script: str) -> str | None:
 
 
 # Why a port below 1024 keeps root: Docker (20.10+) lets any user bind it (ip_unprivileged_port_start=0),
-# but podman, host networking and Kubernetes runtimes before containerd 2.0 do not, and the port is the
-# image's interface (compose and manifests map to it), so moving it is not dfix's to decide.
+# podman, host networking and some Kubernetes runtimes do not; and the port is the image's interface
+# (compose files and manifests map to it), so moving it is not dfix's to decide.
 def _low_port(doc, chain, command) -> int | None:
     ports = []
     for link in chain:
