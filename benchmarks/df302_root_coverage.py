@@ -249,7 +249,7 @@ def apply_unified_diff(original: str, diff: str) -> str:
             if line.startswith("\\"):  # "\ No newline at end of file": the previous line has no newline
                 if pending:
                     pending[-1] = pending[-1].removesuffix("\n")
-            elif line.startswith(" ") or line.startswith("-"):
+            elif line.startswith((" ", "-")):
                 out.extend(pending)
                 pending = []
                 if line.startswith(" "):
@@ -309,10 +309,10 @@ def main() -> int:
     odd: list[str] = []
     rows = []
     for path in paths:
-        text = path.read_bytes().decode("utf-8-sig")
         try:
+            text = path.read_bytes().decode("utf-8-sig")
             facts = classify(path, text)
-        except Exception as error:  # a file dfix's parser refuses is not counted
+        except ValueError as error:  # not UTF-8, or a file dfix's parser refuses: not counted
             rows.append((path, "unreadable", str(error)))
             continue
         production = facts["python"] and facts["app"]
