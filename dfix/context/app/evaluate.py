@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from .frameworks import CONSTRUCTORS
 from .source import _arg, _Binding, _cst, _Mod, _Scope, _statements
 from .values import UNKNOWN, _Ext, _Local, _ModRef, _Obj
 
@@ -87,6 +86,8 @@ class Evaluator:
         if isinstance(expr, cst.Call):
             if id(expr) in self.objs:
                 return self.objs[id(expr)]
+            from .frameworks import CONSTRUCTORS  # loaded by the first call read, not by every run
+
             callee = self.resolve(scope, expr.func)
             if isinstance(callee, _Ext) and callee.qual in CONSTRUCTORS:
                 kind, framework, interface = CONSTRUCTORS[callee.qual]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from .frameworks import FRAMEWORKS, flask
 from .route import Route
 from .source import _arg, _calls_in, _cst, _Mod, _Scope, _statements
 from .values import UNKNOWN, _Obj
@@ -149,6 +148,8 @@ class RouteDiscovery:
         if id(obj.call) in seen:
             return []
         seen = seen | {id(obj.call)}
+        from .frameworks import FRAMEWORKS, flask  # loaded once an app object is found, not by every run
+
         call = obj.call
         framework = FRAMEWORKS[obj.framework]
         own_prefix = framework.own_prefix(self, obj) if hasattr(framework, "own_prefix") else ""

@@ -6,7 +6,6 @@ from __future__ import annotations
 import posixpath
 from typing import Any, Sequence
 
-from .frameworks import django
 from .source import _cst, _Mod, _Scope
 from .values import _Obj
 
@@ -102,6 +101,8 @@ class AppTarget:
             else:
                 self.f.variable = obj.name
         if obj.framework == "django":
+            from .frameworks import django
+
             settings = django.settings_module(self, mod)
             if settings is None:
                 self.note("The Django settings module is unknown (no DJANGO_SETTINGS_MODULE in ENV or code).")

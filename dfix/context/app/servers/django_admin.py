@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..frameworks import django
 from ..source import _Mod
 from ..words import _has, _last, _options, _split_hostport
 
@@ -43,6 +42,8 @@ def runserver(an: Analysis, args: list[str], script: _Mod | None) -> None:
     extra = _last(opts, "--pythonpath")
     if extra:
         an.path.append(an.abs_path(extra))
+    from ..frameworks import django  # the framework tables load only for an app that is read
+
     settings = _last(opts, "--settings") or django.settings_module(an, script)
     if settings is None:
         return
