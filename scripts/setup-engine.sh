@@ -20,7 +20,8 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 PACKAGES=(podman buildah runc conmon netavark aardvark-dns slirp4netns fuse-overlayfs uidmap
-  containernetworking-plugins catatonit iptables mmdebstrap curl)
+  containernetworking-plugins catatonit iptables mmdebstrap curl
+  docker-compose)  # the compose tool of the live stack test, against podman's Docker API (dfix/compose/stack.py says why)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
@@ -184,6 +185,29 @@ point_tags docker.io/library/python:3.13-trixie 3.13 3.12 3.11 3 latest 3.12-tri
 IMPORT_CHANGES=(--change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' --change 'CMD ["bash"]')
 make_image docker.io/library/debian:bookworm-slim bookworm debian-base.tar --customize-hook="$CA_HOOK"
 point_tags docker.io/library/debian:bookworm-slim bookworm 12 12-slim
+
+# The Compose stack's services (tests/test_compose_stack.py), from Debian trixie's own packages: PostgreSQL 17
+# and Redis 8, whatever the tag says. The postgres entrypoint (scripts/standin/postgres-entrypoint.sh) does what
+# the official one does for a stack: POSTGRES_USER/PASSWORD/DB on first start, then every address on 5432.
+# Debian's package makes a cluster of its own at install: removed, the entrypoint makes one in PGDATA.
+POSTGRES_ENTRYPOINT=$REPO/scripts/standin/postgres-entrypoint.sh
+IMPORT_CHANGES=(--change 'ENV PATH=/usr/lib/postgresql/17/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+  --change 'ENV LANG=C.UTF-8' --change 'ENV PGDATA=/var/lib/postgresql/data' --change 'STOPSIGNAL SIGINT'
+  --change 'EXPOSE 5432' --change 'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]' --change 'CMD ["postgres"]')
+make_image docker.io/library/postgres:17-trixie trixie postgres.tar --include=postgresql-17,postgresql-client-17 \
+  --customize-hook='chroot "$1" pg_dropcluster 17 main 2>/dev/null || rm -rf "$1"/var/lib/postgresql/17 "$1"/etc/postgresql/17' \
+  --customize-hook="copy-in $POSTGRES_ENTRYPOINT /usr/local/bin" \
+  --customize-hook='mv "$1"/usr/local/bin/postgres-entrypoint.sh "$1"/usr/local/bin/docker-entrypoint.sh' \
+  --customize-hook=": entrypoint $(sha256sum < "$POSTGRES_ENTRYPOINT" | cut -c1-16)"
+point_tags docker.io/library/postgres:17-trixie 17 17-alpine 19-trixie 19-alpine3.24 latest
+# redis: as the official image, the server runs as user redis in /data with no config file (every address,
+# port 6379), protected mode off so the other services reach it.
+IMPORT_CHANGES=(--change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' --change 'WORKDIR /data'
+  --change 'EXPOSE 6379' --change 'ENTRYPOINT ["setpriv", "--reuid=redis", "--regid=redis", "--init-groups"]'
+  --change 'CMD ["redis-server", "--protected-mode", "no"]')
+make_image docker.io/library/redis:8-trixie trixie redis.tar --include=redis-server \
+  --customize-hook='mkdir -p "$1"/data && chroot "$1" chown redis:redis /data'
+point_tags docker.io/library/redis:8-trixie 8 8-alpine 7 7-alpine alpine latest
 
 # Real runs prove runtime, storage and ulimits agree with this machine before any test relies on it, and
 # that each kind of tag names the release it should.
