@@ -8,7 +8,7 @@ as the user it claims and is no larger than the original is the one written. Whe
 rule responsible is found by building prefixes of its rules (a bisection: a few builds, not one per
 rule), so the other rules can still land. Nothing is written when no candidate passes.
 
-The engine work (build, run, probe, cleanup) is dfix/verify.py's; this module decides what to build.
+The engine work (build, run, probe, cleanup) is dfix/verify/'s; this module decides what to build.
 """
 
 from __future__ import annotations
@@ -21,9 +21,11 @@ from .engine import FileResult, Options, context_for, fix_text, load_rules, read
 from .files import read_bytes
 from .rules import ALL_RULES
 from .verify import (
-    DEFAULT_PORTS, Engine, ImageStats, OriginalBuildError, VerifyReport, _judge, _Run, app_facts, app_ports,
-    import_check, port_free, ports_of, routes_to_probe, stage_rewrite,
+    DEFAULT_PORTS, Engine, ImageStats, OriginalBuildError, VerifyReport, app_facts, app_ports, import_check,
+    port_free, ports_of, routes_to_probe, stage_rewrite,
 )
+from .verify.compare import _judge
+from .verify.run import _Run
 
 # A candidate may be this much larger than the original and still count as "no larger": the user the
 # non-root fix creates (its passwd lines and home) weighs about 20 kB, and the engines round sizes.

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dfix.candidates import SIZE_SLACK_MB, _candidate_reasons
 from dfix.report.output import verification_lines
-from dfix.verify import Engine, ImageStats, VerifyReport, _judge
+from dfix.verify import Engine, ImageStats, VerifyReport
+from dfix.verify.compare import _judge
 
 
 def report(**rewrite) -> VerifyReport:

@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 
 from dfix import verify as verify_mod
+from dfix.verify import app as verify_app, run as verify_run
+from dfix.verify.compare import _judge
 from dfix.verify import Engine, ImageStats, VerifyError, VerifyReport, engine_env, runs_as_non_root, shrinks_by, verify
 
 from .conftest import EXAMPLES, NO_SHARED, ROOT, SHARED_EXAMPLES, same_files
@@ -347,7 +349,7 @@ def test_buildah_builds_but_does_not_run(tmp_path, env, podman):
 
 @pytest.mark.build
 def test_busy_port_is_a_one_line_error(tmp_path, podman, monkeypatch):
-    monkeypatch.setattr(verify_mod, "PORT_WAIT", 1.0)
+    monkeypatch.setattr(verify_run, "PORT_WAIT", 1.0)
     app = tiny_app(tmp_path / "busy", 8097)
     name = f"dfix-verify-busy-{uuid.uuid4().hex[:8]}"
     with socket.socket() as holder:
@@ -380,7 +382,7 @@ def test_judgement():
 
     def judged(before: ImageStats, after: ImageStats) -> VerifyReport:
         report = VerifyReport("c", "c/Dockerfile", "podman", True, [], before, after)
-        verify_mod._judge(report, Engine("podman", "/usr/bin/podman"))
+        _judge(report, Engine("podman", "/usr/bin/podman"))
         return report
 
     assert judged(stats(), stats()).ok
@@ -403,6 +405,6 @@ def test_ports_and_app_file(tmp_path):
     (tmp_path / "src" / "pkg").mkdir(parents=True)
     (tmp_path / "src" / "pkg" / "main.py").write_text("app = 1\n")
     (tmp_path / "setup.py").write_text("")
-    found = verify_mod._app_file(tmp_path, {"Cmd": ["uvicorn", "pkg.main:app"]})
+    found = verify_app._app_file(tmp_path, {"Cmd": ["uvicorn", "pkg.main:app"]})
     assert found == tmp_path / "src" / "pkg" / "main.py"
-    assert verify_mod._app_file(tmp_path, {}) == tmp_path / "src" / "pkg" / "main.py"
+    assert verify_app._app_file(tmp_path, {}) == tmp_path / "src" / "pkg" / "main.py"

@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 
 from dfix import verify as verify_mod
+from dfix.verify import app as verify_app
+from dfix.verify.compare import _judge
 from dfix.context.app import AppFacts
 from dfix.verify import Engine, ImageStats, VerifyReport, app_routes, probe_routes, routes_to_probe, table_rows
 
@@ -109,7 +111,7 @@ def answered(**routes) -> dict:
 
 def judged(before: ImageStats, after: ImageStats) -> VerifyReport:
     report = VerifyReport("c", "c/Dockerfile", "podman", True, [], before, after)
-    verify_mod._judge(report, Engine("podman", "/usr/bin/podman"))
+    _judge(report, Engine("podman", "/usr/bin/podman"))
     return report
 
 
@@ -176,17 +178,17 @@ def test_routes_come_from_the_app_code(tmp_path):
     assert verify_mod.app_ports([8000], facts) == [PORT, 8000]
     guessed = AppFacts(port=8000, port_source="server-default")  # gunicorn with no --bind: a guess
     assert verify_mod.app_ports([5000], guessed) == [5000] and verify_mod.app_ports([], guessed) == [8000]
-    assert verify_mod._is_parameterless("/api/v1/items/")
+    assert verify_app._is_parameterless("/api/v1/items/")
     for path in ("/items/{item_id}", "/items/<int:id>", "^api/$", "/files/*", "items/"):
-        assert not verify_mod._is_parameterless(path), path
+        assert not verify_app._is_parameterless(path), path
 
 
 def test_python_of_the_command():
-    assert verify_mod._python_of({"Cmd": ["/opt/venv/bin/gunicorn", "app:app"]}) == "/opt/venv/bin/python"
-    assert verify_mod._python_of({"Cmd": ["python3.12", "main.py"]}) == "python3.12"
-    assert verify_mod._python_of({"Cmd": ["/bin/sh", "-c", "exec /venv/bin/uvicorn a:app"]}) == "/venv/bin/python"
-    assert verify_mod._python_of({"Cmd": ["/usr/local/bin/gunicorn", "app:app"]}) == "python"
-    assert verify_mod._python_of({}) == "python"
+    assert verify_app._python_of({"Cmd": ["/opt/venv/bin/gunicorn", "app:app"]}) == "/opt/venv/bin/python"
+    assert verify_app._python_of({"Cmd": ["python3.12", "main.py"]}) == "python3.12"
+    assert verify_app._python_of({"Cmd": ["/bin/sh", "-c", "exec /venv/bin/uvicorn a:app"]}) == "/venv/bin/python"
+    assert verify_app._python_of({"Cmd": ["/usr/local/bin/gunicorn", "app:app"]}) == "python"
+    assert verify_app._python_of({}) == "python"
 
 
 class _Slow(http.server.BaseHTTPRequestHandler):

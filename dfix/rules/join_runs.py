@@ -8,7 +8,7 @@ from ..syntax.packages import package_command
 from ..syntax.shell import Script, is_and_chain, is_posix_shell, script_of, shell_instruction_in_force, state_leak
 from .base import Rule, Safety
 from .base_image_pin import stage_base
-from .multi_stage_build import plans_on, run_kind
+from ._split_plan import plans_on, run_kind
 from .python_slim_base import _variant
 
 # hadolint's DL3059 scope: a RUN of more commands is a grouping its author chose

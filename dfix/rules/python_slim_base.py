@@ -8,7 +8,8 @@ from ._runtime_libs import debian_release, full_image_runtime_libraries
 from ._shell import run_scripts
 from .base import Rule, Safety
 from .base_image_pin import stage_base
-from .multi_stage_build import MultiStageBuild, _Plan
+from ._split_plan import SplitPlan
+from .multi_stage_build import MultiStageBuild
 
 _VERSION = re.compile(r"\d|rc$")
 
@@ -75,7 +76,7 @@ class PythonSlimBase(Rule):
         slim = f"{ref.name}:{_slim_tag(ref.tag, 'full')}"
         release = debian_release(slim)
         context = ctx.build_context if ctx is not None else None
-        plan = _Plan.of(doc, stage, full_base=True) if len(doc.stages) == 1 else None
+        plan = SplitPlan.of(doc, stage, full_base=True) if len(doc.stages) == 1 else None
         if plan is not None:
             reason = plan.why_not(doc, stage, ctx)
             if reason:
@@ -96,7 +97,7 @@ class PythonSlimBase(Rule):
         builders = _full_builders(doc, stage)
         if not builders:
             return plain
-        dep_runs = [ins for b in builders for ins in (_Plan.of(doc, b, full_base=True) or _Plan(doc)).dep_runs]
+        dep_runs = [ins for b in builders for ins in (SplitPlan.of(doc, b, full_base=True) or SplitPlan(doc)).dep_runs]
         wanted = full_image_runtime_libraries(self._distributions(doc, dep_runs, context), release)
         installed = _apt_installed(doc, stage)
         missing = [p for p in wanted if p not in installed]
