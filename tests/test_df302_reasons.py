@@ -14,8 +14,8 @@ from .conftest import FIXTURES, ROOT
 from .test_cli import dfix
 
 HEADING = "### DF302: why a final stage is left running as root"
-RULE = ROOT / "dfix" / "rules" / "non_root_user.py"
-REASON_FUNCTIONS = ("_why_not", "_runtime_writes_blocked")
+RULE_MODULES = (ROOT / "dfix" / "rules" / "non_root_user.py", ROOT / "dfix" / "rules" / "_runtime_writes.py")
+REASON_FUNCTIONS = ("_why_not", "runtime_writes_blocked")
 
 
 def _section() -> str:
@@ -50,7 +50,8 @@ def _render(node) -> str:
 def reasons_in_code() -> set[str]:
     """Every reason text DF302's checks return, `…` where the text is computed."""
     found = set()
-    for function in ast.walk(ast.parse(RULE.read_text(encoding="utf-8"))):
+    trees = [ast.parse(module.read_text(encoding="utf-8")) for module in RULE_MODULES]
+    for function in (node for tree in trees for node in ast.walk(tree)):
         if not (isinstance(function, ast.FunctionDef) and function.name in REASON_FUNCTIONS):
             continue
         for node in ast.walk(function):

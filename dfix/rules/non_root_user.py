@@ -9,6 +9,10 @@ from ..syntax.packages import package_command
 from ..syntax.shell import script_of
 from .apt_lists_cleanup import _cleanup_text as _appended
 from .. import base_images
+from ._runtime_writes import (
+    PYTHON, entry_script, final_env, read_context_script, runtime_write_handovers, runtime_writes_blocked, synced_env,
+    uv_cache_dirs, within,
+)
 from .base import Rule, Safety
 
 DEFAULT_UID = 10001
@@ -128,9 +132,9 @@ class NonRootUser(Rule):
             return f"nothing shows that {base or 'the base image'} runs as root, so a user cannot be created safely"
         if _ROOT_AT_START.search(" ".join(command)):
             return "the entrypoint needs root at start (" + " ".join(command)[:60] + ")"
-        script = _entry_script(command)
+        script = entry_script(command)
         if script:
-            text = _read_context_script(ctx, doc, stage, script)
+            text = read_context_script(ctx, doc, stage, script)
             if text is None:
                 return f"the entrypoint script {script} is not in the build context to check what it needs"
             if _ROOT_AT_START.search(text):
@@ -141,7 +145,7 @@ class NonRootUser(Rule):
         port = _low_port(doc, chain, command)
         if port is not None:
             return f"the app binds port {port}, below 1024, which a non-root user cannot bind everywhere"
-        return _runtime_writes_blocked(doc, ctx, stage, chain, command)
+        return runtime_writes_blocked(doc, ctx, stage, chain, command)
 
 
 _ROOT_HOME = re.compile(r"(?<![\w/])(/root|~)(/|\b)")
@@ -234,7 +238,7 @@ def _is_app_image(doc, chain) -> bool:
                 for command in script.commands if script.ok else []:
                     argv = [w or "" for w in command.argv]
                     words = argv[1:]
-                    if _PYTHON.match(command.name or "") and argv[1:3] == ["-m", "pip"]:
+                    if PYTHON.match(command.name or "") and argv[1:3] == ["-m", "pip"]:
                         words = argv[3:]
                     name = "pip" if words is not argv[1:] else posixpath.basename(command.name or "")
                     subcommands = _DEPENDENCY_INSTALLS.get(name, ())
@@ -284,41 +288,11 @@ def _handed_over_to(doc, chain) -> list[str]:
         rest = rest[rest.index("--") + 1:] if "--" in rest else [w for w in rest if not w.startswith("-")]
         if rest:
             found.append(posixpath.basename(rest[0]))
-    if entry and cmd and (_entry_script(entry) or posixpath.basename(entry[-1]) in (*_INIT_WRAPPERS, "--")):
+    if entry and cmd and (entry_script(entry) or posixpath.basename(entry[-1]) in (*_INIT_WRAPPERS, "--")):
         found.append(posixpath.basename(cmd[0]))
     return found
 
 
-def _entry_script(command: list[str]) -> str | None:
-    for word in command[:3]:
-        if word.endswith(".sh") or "entrypoint" in posixpath.basename(word):
-            return word
-    return None
-
-
-def _read_context_script(ctx, doc, stage, script: str) -> str | None:
-    context = ctx.build_context
-    if context is None:
-        return None
-    name = posixpath.basename(script)
-    for ins in stage.body:
-        if ins.keyword not in ("COPY", "ADD") or ins.flag("from") or ins.heredocs:
-            continue
-        args = ins.json_args if ins.is_json else [w for w, _, _ in ins.words]
-        for source in args[:-1]:
-            for candidate in (source, posixpath.join(source, name), posixpath.join(source, script.lstrip("./"))):
-                path = context.root / candidate.lstrip("/")
-                if path.is_file() and path.name == name:
-                    try:
-                        return path.read_text(encoding="utf-8", errors="replace")
-                    except OSError:
-                        return None
-    return None
-
-
-# Why a port below 1024 keeps root: Docker (20.10+) lets any user bind it (ip_unprivileged_port_start=0),
-# podman, host networking and some Kubernetes runtimes do not; and the port is the image's interface
-# (compose files and manifests map to it), so moving it is not dfix's to decide.
 def _low_port(doc, chain, command) -> int | None:
     ports = []
     for link in chain:
@@ -372,10 +346,10 @@ def _edits(doc, ctx, stage, chain, uid: int, base: str) -> list[Edit]:
     volumes = [w.strip('"[],') for i in body if i.keyword == "VOLUME" for w, _, _ in i.words]
     # the app's own folder and its volumes, handed over without -R: no copy of the tree in a new layer
     folders = ([app_dir] if app_dir not in (None, "/") else []) + [v for v in volumes if v.startswith("/") and v != app_dir]
-    synced = _synced_env(doc, ctx, stage, chain, _command_words(doc, chain), app_dir)
+    synced = synced_env(doc, ctx, stage, chain, _command_words(doc, chain), app_dir)
     if synced is not None:
         # `uv run` writes its cache at start too: a folder the ENV names must exist and be the user's
-        folders += [c for c in _uv_cache_dirs(_final_env(chain)) if not any(_within(c, f) for f in folders)]
+        folders += [c for c in uv_cache_dirs(final_env(chain)) if not any(within(c, f) for f in folders)]
     folders = [f for f in folders if "$" not in f]
     edits: list[Edit] = []
     installer = _shadow_utils_installer(doc, chain) if distro == "rhel" and _lacks_useradd(doc, chain) else None
@@ -395,15 +369,15 @@ def _edits(doc, ctx, stage, chain, uid: int, base: str) -> list[Edit]:
         dest = posixpath.normpath(posixpath.join(current, args[-1]))
         if ins.flag("from"):
             # another stage's files stay root's, unless they hold the environment `uv run` writes at start
-            handed = synced is not None and _within(synced, dest)
+            handed = synced is not None and within(synced, dest)
         else:
-            handed = app_dir != "/" and _within(dest, app_dir)
+            handed = app_dir != "/" and within(dest, app_dir)
         if handed:
             start, end = ins.keyword_span
             edits.append(Edit.insert(end, f" --chown={uid}:{uid}"))
 
     # what a RUN writes as root where the app writes again at start becomes the user's in that RUN's layer
-    for ins, commands in _runtime_write_handovers(doc, stage, app_dir, synced, uid):
+    for ins, commands in runtime_write_handovers(doc, stage, app_dir, synced, uid):
         script = script_of(doc, ins)
         edits.append(Edit.insert(script.end, _appended(doc, ins, script.end, " && ".join(commands))))
 
@@ -428,193 +402,3 @@ def _insert_line_after(doc, ins, line_text: str) -> Edit:
     if last.eol:
         return Edit.insert(last.stop, f"{indent}{line_text}{last.eol}")
     return Edit.insert(last.end, f"{eol}{indent}{line_text}")
-
-
-def _within(path: str, folder: str) -> bool:
-    return folder != "/" and (path == folder or path.startswith(folder.rstrip("/") + "/"))
-
-
-# `uv run` (not `uv run --no-sync`) syncs the project's environment, dev group included, before it runs
-_UV_RUN = re.compile(r"(?<![\w/.-])uv\s+run\b([^\n;&|]*)")
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_UV_ENV_COMMANDS = frozenset({"sync", "run", "add", "remove", "venv"})
-_PYTHON = re.compile(r"^python(\d+(\.\d+)*)?$")
-
-
-def _final_env(chain) -> dict[str, str]:
-    env: dict[str, str] = {}
-    for link in chain:
-        for ins in link.body:
-            if ins.keyword == "ENV":
-                env.update(ins.key_values())
-    return env
-
-
-def _uv_cache_dirs(env: dict[str, str]) -> list[str]:
-    """The uv cache folder the ENV names (UV_CACHE_DIR, or XDG_CACHE_HOME's); the user's home otherwise."""
-    if env.get("UV_NO_CACHE", "").strip().lower() in _TRUE:
-        return []
-    for name in ("UV_CACHE_DIR", "XDG_CACHE_HOME"):
-        value = env.get(name, "").strip()
-        if value.startswith("/"):
-            return [posixpath.normpath(value)]
-    return []
-
-
-def _option_value(words: list[str], *names: str) -> str | None:
-    value = None
-    for k, word in enumerate(words):
-        for name in names:
-            if word == name and k + 1 < len(words):
-                value = words[k + 1]
-            elif word.startswith(name + "="):
-                value = word[len(name) + 1:]
-    return value
-
-
-def _start_text(ctx, doc, stage, command: list[str]) -> str:
-    text = " ".join(command)
-    script = _entry_script(command)
-    if script:
-        text += "\n" + (_read_context_script(ctx, doc, stage, script) or "")
-    return text
-
-
-def _project_env(project: str, env: dict[str, str]) -> str:
-    venv = env.get("UV_PROJECT_ENVIRONMENT") or ".venv"
-    return posixpath.normpath(posixpath.join(project, venv))
-
-
-def _synced_env(doc, ctx, stage, chain, command: list[str], app_dir: str | None) -> str | None:
-    """The project environment a `uv run` at container start syncs (writes into), or None."""
-    env = _final_env(chain)
-    if env.get("UV_NO_SYNC", "").strip().lower() in _TRUE or app_dir is None:
-        return None
-    for match in _UV_RUN.finditer(_start_text(ctx, doc, stage, command)):
-        words = match.group(1).split()
-        if "--no-sync" in words:
-            continue
-        project = posixpath.join(app_dir, _option_value(words, "--project", "--directory") or ".")
-        if "$" in project or "$" in env.get("UV_PROJECT_ENVIRONMENT", ""):
-            return None
-        return _project_env(project, env)
-    return None
-
-
-_UV_VENV_VALUES = frozenset({"--python", "-p", "--prompt", "--index-url", "-i", "--extra-index-url", "--index",
-                             "--default-index", "--cache-dir", "--directory", "--project", "--link-mode",
-                             "--exclude-newer", "--config-file", "--index-strategy", "--keyring-provider"})
-
-
-def _writes_env(doc, ins, venv: str, env: dict[str, str]) -> bool:
-    """Whether the RUN creates or installs into the environment at ``venv`` (uv, venv, virtualenv)."""
-    cwd = doc.workdir_at(ins)
-    if ins.keyword != "RUN" or cwd is None:
-        return False
-    script = script_of(doc, ins)
-    if not script.ok:
-        return venv in ins.args
-    for command in script.commands:
-        argv = [w or "" for w in command.argv]
-        if command.name == "uv":
-            at = next((k for k, w in enumerate(argv) if k and not w.startswith("-")), None)
-            if at is None or argv[at] not in _UV_ENV_COMMANDS:
-                continue
-            project = posixpath.join(cwd, _option_value(argv, "--project", "--directory") or ".")
-            local = {**env, **{k: v for k, v in command.assignments.items() if v is not None}}
-            target = _project_env(project, local)
-            if argv[at] == "venv":
-                paths = [w for k, w in enumerate(argv[at + 1:], at + 1)
-                         if not w.startswith("-") and not (argv[k - 1] in _UV_VENV_VALUES)]
-                target = posixpath.normpath(posixpath.join(cwd, paths[0])) if paths else target
-            if target == venv:
-                return True
-        elif command.name == "virtualenv" or (_PYTHON.match(command.name or "") and argv[1:3] == ["-m", "venv"]):
-            if venv in [posixpath.normpath(posixpath.join(cwd, w)) for w in argv[1:] if w and not w.startswith("-")]:
-                return True
-    return False
-
-
-_MANAGE = re.compile(r"(^|/)manage\.py$")
-
-
-def _runs_django_management(command) -> bool:
-    argv = [w or "" for w in command.argv]
-    if command.name == "django-admin":
-        return True
-    if _MANAGE.search(argv[0] if argv else ""):
-        return True
-    return bool(_PYTHON.match(command.name or "")) and len(argv) > 1 and bool(_MANAGE.search(argv[1]))
-
-
-def _created_folders(command, cwd: str, app_dir: str) -> list[str]:
-    """The folders `mkdir` makes inside the app's folder, with the parents `-p` makes on the way."""
-    argv = [w for w in command.argv]
-    if command.name != "mkdir" or None in argv:
-        return []
-    parents = any(w == "--parents" or (w.startswith("-") and not w.startswith("--") and "p" in w) for w in argv[1:])
-    out: list[str] = []
-    for word in argv[1:]:
-        if word.startswith("-"):
-            continue
-        path = posixpath.normpath(posixpath.join(cwd, word))
-        if not _within(path, app_dir) or path == app_dir:
-            continue
-        chain = [path]
-        while parents and posixpath.dirname(chain[0]) != app_dir and _within(posixpath.dirname(chain[0]), app_dir):
-            chain.insert(0, posixpath.dirname(chain[0]))
-        out += [p for p in chain if p not in out]
-    return out
-
-
-def _runtime_write_handovers(doc, stage, app_dir: str | None, synced: str | None, uid: int):
-    """(RUN, commands to append) for each RUN of the final stage that writes, as root, where the app writes
-    again at start: the environment `uv run` syncs, folders made in the app's folder, and what Django's
-    management commands (migrate: a SQLite file; collectstatic) leave in it."""
-    owner = f"{uid}:{uid}"
-    env = _final_env(doc.stage_chain(stage))
-    env_handed = False
-    for ins in stage.body:
-        if ins.keyword != "RUN":
-            continue
-        script = script_of(doc, ins)
-        cwd = doc.workdir_at(ins)
-        if not script.ok or cwd is None or "&" in script.operators or script.end <= script.start:
-            continue
-        commands = []
-        if synced is not None and _writes_env(doc, ins, synced, env):
-            # the first RUN hands the whole environment over; a later one only what it added, so the files
-            # of the earlier layer are not copied into this one again
-            commands.append(f"find {synced} ! -user {uid} -exec chown -h {owner} {{}} +" if env_handed
-                            else f"chown -R {owner} {synced}")
-            env_handed = True
-        if app_dir not in (None, "/"):
-            folders = [f for c in script.commands for f in _created_folders(c, cwd, app_dir)]
-            if _within(cwd, app_dir) and any(_runs_django_management(c) for c in script.commands):
-                # what it writes (a SQLite file, STATIC_ROOT) depends on settings; only the new files are handed over
-                commands.append(f"find {app_dir} ! -user {uid} -exec chown -h {owner} {{}} +")
-            elif folders:
-                commands.append(f"chown {owner} " + " ".join(folders))
-        if commands:
-            yield ins, commands
-
-
-def _runtime_writes_blocked(doc, ctx, stage, chain, command) -> str | None:
-    """Why the environment `uv run` syncs at start cannot be handed to the user, if it cannot."""
-    app_dir = doc.workdir_at(stage.instructions[-1], including=True)
-    synced = _synced_env(doc, ctx, stage, chain, command, app_dir)
-    if synced is None:
-        return None
-    env = _final_env(chain)
-    for link in chain[:-1]:
-        if any(_writes_env(doc, ins, synced, env) for ins in link.body):
-            return (f"`uv run` syncs {synced} at start, which stage {link.name or link.index} builds as root; "
-                    "hand it over there (chown) or start with `uv run --no-sync`")
-    for ins in stage.body:
-        if not _writes_env(doc, ins, synced, env):
-            continue
-        script = script_of(doc, ins)
-        if not script.ok or ins.is_json or "&" in script.operators or script.end <= script.start:
-            return (f"`uv run` syncs {synced} at start, which line {ins.line_number} builds as root in a RUN "
-                    "dfix cannot extend with a chown")
-    return None
