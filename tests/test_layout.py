@@ -43,6 +43,15 @@ def test_no_module_over_600_lines():
     assert not long, f"split these by job: {long}"
 
 
+def test_no_class_over_300_lines():
+    big = {}
+    for path in DFIX.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef) and node.end_lineno - node.lineno + 1 > 300:
+                big[f"{path.relative_to(DFIX.parent)}:{node.name}"] = node.end_lineno - node.lineno + 1
+    assert not big, f"split these by job: {big}"
+
+
 def test_app_reader_modules_and_classes_stay_small():
     assert (DFIX / "context" / "app" / "facts.py").is_file() and not (DFIX / "context" / "app.py").exists()
     for path in sorted((DFIX / "context" / "app").rglob("*.py")):
