@@ -126,7 +126,8 @@ def compose_file_in(path: Path) -> tuple[Path, list[Path]] | None:
         production = [p for p in found if ComposeDocument("", str(p), None, {}).development is None]
         if len(production) != 1:
             names = ", ".join(p.name for p in found)
-            raise VerifyError(f"{path}: {len(found)} Compose files and no {MAIN_NAMES[-1]}: name the one to verify ({names})")
+            raise VerifyError(f"{path}: {len(found)} Compose files and no compose.yaml or docker-compose.yml: "
+                              f"name the one to verify ({names})")
         main = production[0]
     return main, [p for p in found if p != main]
 
@@ -226,7 +227,8 @@ def verify_stack(path: str | os.PathLike, engine: str | None = None, options=Non
         rewritten = Path(tmp) / compose_file.name
         rewritten.write_text(result.fixed, encoding="utf-8", newline="")
         report.original = _bring_up(opened, compose_file.resolve(), folder, apps, checks)
-        report.rewrite = _bring_up(opened, rewritten, folder, apps, checks, ComposeDocument.parse(result.fixed, str(compose_file)).model)
+        rewritten_model = ComposeDocument.parse(result.fixed, str(compose_file)).model
+        report.rewrite = _bring_up(opened, rewritten, folder, apps, checks, rewritten_model)
     _judge(report)
     return report
 
@@ -234,7 +236,7 @@ def verify_stack(path: str | os.PathLike, engine: str | None = None, options=Non
 def _bring_up(engine, compose_file: Path, folder: Path, apps: list[App], checks: dict[str, list[str]],
               model: dict | None = None) -> StackRun:
     from ..compose.document import load_model
-    from ..compose.stack import Stack, StackError
+    from ..compose.stack import Stack
 
     model = model if model is not None else load_model(compose_file.read_text(encoding="utf-8"))
     run = StackRun()
@@ -295,7 +297,8 @@ def _ask(stack, app: App) -> tuple | None:
         return None, None, None, "never started"
     over = time.time() - (seen.started or seen.first_started) > ANSWER_SECONDS
     if seen.state != "running":
-        return (None, None, None, f"not running ({seen.state or 'unknown'})") if over or seen.state in ("exited", "dead") else None
+        stopped = seen.state in ("exited", "dead")
+        return (None, None, None, f"not running ({seen.state or 'unknown'})") if over or stopped else None
     try:
         address = stack.address(app.service)
     except StackError:
@@ -374,8 +377,9 @@ def _judge(report: StackReport) -> None:
             continue
         for dep in seen.dependencies:
             if dep.before_ready:
-                reasons.append(f"{app.service} started before {dep.service} was {_word(dep.ready_by)}"
-                               + (f" ({-dep.gap:.1f} s)" if dep.gap is not None else f" (not {_word(dep.ready_by)} within the wait)"))
+                state = _word(dep.ready_by)
+                reasons.append(f"{app.service} started before {dep.service} was {state}"
+                               + (f" ({-dep.gap:.1f} s)" if dep.gap is not None else f" (not {state} within the wait)"))
         if not seen.answers:
             what = f"answers {seen.status}" if seen.status is not None else (seen.answer_error or "no answer")
             reasons.append(f"{app.service} does not answer GET {app.route}: {what}")
