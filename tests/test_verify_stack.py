@@ -98,3 +98,50 @@ def test_a_dockerfile_path_is_still_an_image_verify(tmp_path):
     assert compose_file_in(APP / "Dockerfile") is None
     assert compose_file_in(tmp_path) is None
     assert compose_file_in(Path(tmp_path / "docker-compose.yml")) == (tmp_path / "docker-compose.yml", [])
+
+
+def _run(app_started: float, db_ready: float | None, status: int | None, state: str = "running") -> dict:
+    gap = None if db_ready is None else round(app_started - db_ready, 1)
+    return {
+        "up": True, "up_error": None, "up_seconds": 12.0,
+        "services": {
+            "app": {"started": app_started, "ready": None, "ready_by": "started", "state": state, "health": "",
+                    "exit_code": None if state == "running" else 1, "restarts": 0},
+            "db": {"started": 1.0, "ready": db_ready, "ready_by": "ready", "state": "running", "health": "",
+                   "exit_code": None, "restarts": 0},
+        },
+        "apps": {"app": {"dependencies": [{"service": "db", "ready_by": "ready", "ready": db_ready,
+                                           "before_ready": db_ready is None or app_started < db_ready, "gap": gap}],
+                         "url": None, "status": status, "answer_error": None if status else "no answer",
+                         "body": None, "answers": status is not None and status < 500, "healthcheck": None,
+                         "log": None}},
+    }
+
+
+def test_the_rewrite_decides_the_verdict_and_says_why(capsys):
+    from dfix.verify.stack import _judge, print_stack_report, report_from_dict
+
+    base = {"compose_file": "/x/compose.yaml", "project_directory": "/x", "engine": "podman, docker-compose",
+            "changed": True, "applied": ["DF701"], "not_used": [], "ok": False, "reasons": [],
+            "apps": [{"service": "app", "dockerfile": "/x/Dockerfile", "port": 8000, "route": "/health",
+                      "route_from": "code", "depends_on": ["db"]}]}
+    # the original's failure is shown, not held against the rewrite
+    report = report_from_dict({**base, "original": _run(1.5, 9.0, None, "exited"), "rewrite": _run(9.6, 9.0, 200)})
+    _judge(report)
+    assert report.ok and report.reasons == []
+    # a rewrite that still starts the app first, or whose app answers 503, is not verified
+    report = report_from_dict({**base, "original": _run(1.5, 9.0, None, "exited"), "rewrite": _run(2.0, 9.0, 503)})
+    _judge(report)
+    assert not report.ok
+    assert report.reasons == ["app started before db was ready (7.0 s)", "app does not answer GET /health: answers 503"]
+    report = report_from_dict({**base, "original": _run(1.5, 9.0, None, "exited"), "rewrite": _run(2.0, None, None)})
+    _judge(report)
+    assert report.reasons == ["app started before db was ready (not ready within the wait)",
+                              "app does not answer GET /health: no answer"]
+    print_stack_report(report)
+    text = capsys.readouterr().out
+    assert "original: app started 7.5 s before db was ready; exited 1; GET /health: no answer" in text, text
+    assert "rewrite: app started before db was ready (it was not, within the wait); running; GET /health: no answer" \
+        in text, text
+    assert "worse: app started before db was ready (not ready within the wait)" in text
+    assert text.rstrip().endswith("not verified")

@@ -407,7 +407,7 @@ def summary(report: StackReport, which: str) -> list[str]:
         for dep in seen.dependencies:
             state = _word(dep.ready_by)
             if dep.ready is None:
-                parts.append(f"{dep.service} was not {state} within the wait")
+                parts.append(f"before {dep.service} was {state} (it was not, within the wait)")
             elif dep.gap is not None:
                 side = "before" if dep.gap < 0 else "after"
                 parts.append(f"{abs(dep.gap):.1f} s {side} {dep.service} was {state}")
