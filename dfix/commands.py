@@ -237,17 +237,25 @@ def explain(code: str = typer.Argument(..., help="A dfix code (DF101), rule name
 
 @tools_app.command("verify")
 def verify_command(
-    path: str = typer.Argument(..., help="A build context (a folder with a Dockerfile) or a Dockerfile."),
+    path: str = typer.Argument(..., help="A build context (a folder with a Dockerfile) or a Dockerfile; a "
+                               "Compose file, or a folder with one, brings the stack up."),
     engine: Optional[str] = typer.Option(None, "--engine", help="podman, buildah or docker (default: the first found)."),
     keep: bool = typer.Option(False, "--keep", help="Keep the two images (their tags are printed)."),
     output_format: Format = typer.Option(Format.text, "--format", help="text or json."),
     unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes", help="Verify the rewrite with unsafe fixes too."),
 ) -> None:
-    """Build the original and the rewritten image, run both, compare (exit 0: the rewrite is no worse)."""
+    """Build the original and the rewritten image (or bring up the Compose stack), run both, compare (exit 0: the rewrite is no worse)."""
     from .engine import Options
     from .verify import VerifyError, print_report, verify
+    from .verify import stack as stack_verify
 
     try:
+        if stack_verify.compose_file_in(Path(path)) is not None:
+            if keep:
+                _fail("--keep keeps a Dockerfile's two images; a Compose stack is always torn down")
+            report = stack_verify.verify_stack(path, engine, Options(unsafe_fixes=unsafe_fixes))
+            stack_verify.print_stack_report(report, output_format.value)
+            raise typer.Exit(0 if report.ok else 1)
         report = verify(Path(path), engine, keep, options=Options(unsafe_fixes=unsafe_fixes))
     except VerifyError as err:
         typer.echo(f"dfix: error: {err}", err=True)

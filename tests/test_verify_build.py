@@ -367,7 +367,7 @@ def test_bad_input_is_one_line(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "dfix", "verify", str(empty)], capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
     assert proc.returncode == 2
-    assert proc.stderr == f"dfix: error: {empty}: no Dockerfile or Containerfile in this directory\n"
+    assert proc.stderr == f"dfix: error: {empty}: no Dockerfile, Containerfile or Compose file in this directory\n"
     (empty / "Dockerfile").write_bytes(b"FROM x\n\x00")
     with pytest.raises(VerifyError, match="binary file"):
         verify(empty)

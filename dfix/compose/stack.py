@@ -83,13 +83,15 @@ def why_no_engine() -> str | None:
     return None
 
 
-def open_engine(env: dict[str, str] | None = None) -> Engine:
-    """A Docker daemon when one answers; else podman with its Docker-compatible API on a socket of its
-    own (stopped by Engine.close) and docker-compose pointed at it."""
+def open_engine(env: dict[str, str] | None = None, name: str | None = None) -> Engine:
+    """A Docker daemon when one answers (or `name` is "docker"); else podman with its Docker-compatible
+    API on a socket of its own (stopped by Engine.close) and docker-compose pointed at it."""
     env = dict(os.environ if env is None else env)
-    docker = _docker_daemon(env)
+    docker = _docker_daemon(env) if name != "podman" else None
     if docker is not None:
         return Engine("docker", docker, [docker, "compose"], env, ticks=False)
+    if name == "docker":
+        raise StackError("docker: no Docker daemon with `docker compose` answers here")
     podman, compose = shutil.which("podman"), shutil.which("docker-compose")
     if podman is None or compose is None:
         raise StackError(why_no_engine() or "no engine")
@@ -133,6 +135,8 @@ class Service:
     container: str
     created: float | None = None
     started: float | None = None  # the engine's State.StartedAt of the (last) start
+    first_started: float | None = None  # of the first start seen: a restart policy starts a crashed app again
+    restarts: int = 0
     ready: float | None = None  # first time the caller's readiness probe passed in it
     healthy: float | None = None  # first time its healthcheck was seen passing
     has_healthcheck: bool = False
@@ -150,9 +154,13 @@ class Stack:
     declares no healthcheck."""
 
     def __init__(self, engine: Engine, compose_file: str | Path, project: str | None = None,
-                 probes: dict[str, list[str]] | None = None, poll: float = 0.25):
+                 probes: dict[str, list[str]] | None = None, poll: float = 0.25,
+                 project_directory: str | Path | None = None):
         self.engine = engine
         self.file = Path(compose_file).resolve()
+        # where relative paths (build contexts, bind mounts, .env) resolve: the file's folder by default; a
+        # rewrite staged elsewhere names the user's folder so that it builds and mounts what the original does
+        self.directory = Path(project_directory).resolve() if project_directory is not None else self.file.parent
         self.project = project or f"dfix{uuid.uuid4().hex[:10]}"
         self.probes = dict(probes or {})
         self.poll = poll
@@ -167,8 +175,9 @@ class Stack:
 
     # compose ---------------------------------------------------------------------------------------
     def compose(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-        return subprocess.run([*self.engine.compose, "-p", self.project, "-f", str(self.file), *args],
-                              cwd=self.file.parent, env=self.engine.env, capture_output=True, text=True,
+        where = ["--project-directory", str(self.directory)] if self.directory != self.file.parent else []
+        return subprocess.run([*self.engine.compose, "-p", self.project, "-f", str(self.file), *where, *args],
+                              cwd=self.directory, env=self.engine.env, capture_output=True, text=True,
                               timeout=timeout)
 
     def up(self, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -264,6 +273,9 @@ class Stack:
                     seen = self.services[name] = Service(name, item["Id"])
                 seen.created = _when(item.get("Created"))
                 seen.started = _when(state.get("StartedAt"))
+                if seen.first_started is None or (seen.started is not None and seen.started < seen.first_started):
+                    seen.first_started = seen.started
+                seen.restarts = item.get("RestartCount") or 0
                 seen.has_healthcheck = bool((item.get("Config") or {}).get("Healthcheck", {}) or {}) and \
                     (item["Config"]["Healthcheck"].get("Test") or ["NONE"])[0] != "NONE"
                 seen.state = state.get("Status", "")

@@ -29,7 +29,7 @@ def _dockerfile_in(path: Path) -> tuple[Path, Path]:
         for name in ("Dockerfile", "Containerfile"):
             if (path / name).is_file():
                 return path / name, path
-        raise VerifyError(f"{path}: no Dockerfile or Containerfile in this directory")
+        raise VerifyError(f"{path}: no Dockerfile, Containerfile or Compose file in this directory")
     if path.is_file():
         return path, path.parent
     raise VerifyError(f"{path}: no such file or directory")
