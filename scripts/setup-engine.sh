@@ -86,21 +86,27 @@ replacing() {
 # temporary name so an interrupted run is redone, and deleted once imported: the image store is the state.
 # The image carries the hash of its recipe (release, options, import changes): an image made by another
 # recipe, such as an older version of this script, is made anew rather than trusted because it exists.
+recipe_of() { printf '%s\n' "$@" "${IMPORT_CHANGES[@]}" | sha256sum | cut -c1-16; }
+# The same arguments as make_image: writes the tar make_image imports, unless the image or the tar exists.
+bootstrap() {
+  local image=$1 release=$2 tar=$3 recipe t=$SECONDS suites; shift 3
+  recipe=$(recipe_of "$release" "$@")
+  tar=${tar%.tar}-$recipe.tar
+  if [ "$(label "$image" dfix.stand-in.recipe)" = "$recipe" ] || [ -s "$ROOT/$tar" ]; then return 0; fi
+  mapfile -t suites < <(sources "$release")
+  mmdebstrap --quiet --format=tar --variant=minbase "${SLIM[@]}" "$@" \
+    --customize-hook='rm -rf "$1"/var/lib/apt/lists/*; : > "$1"/etc/resolv.conf' \
+    "$release" "$ROOT/$tar.part" "${suites[@]}"
+  mv "$ROOT/$tar.part" "$ROOT/$tar"
+  say "$tar made in $((SECONDS - t)) s"
+}
 make_image() {
-  local image=$1 release=$2 tar=$3 recipe; shift 3
-  recipe=$(printf '%s\n' "$release" "$@" "${IMPORT_CHANGES[@]}" | sha256sum | cut -c1-16)
+  local image=$1 release=$2 tar=$3 recipe t=$SECONDS; shift 3
+  recipe=$(recipe_of "$release" "$@")
   tar=${tar%.tar}-$recipe.tar
   if [ "$(label "$image" dfix.stand-in.recipe)" = "$recipe" ]; then say "$image exists"; return; fi
   replacing "$image"
-  local t=$SECONDS suites
-  mapfile -t suites < <(sources "$release")
-  if [ ! -s "$ROOT/$tar" ]; then
-    mmdebstrap --quiet --format=tar --variant=minbase "${SLIM[@]}" "$@" \
-      --customize-hook='rm -rf "$1"/var/lib/apt/lists/*; : > "$1"/etc/resolv.conf' \
-      "$release" "$ROOT/$tar.part" "${suites[@]}"
-    mv "$ROOT/$tar.part" "$ROOT/$tar"
-  fi
-  say "$tar made in $((SECONDS - t)) s"
+  bootstrap "$image" "$release" "${tar%-$recipe.tar}.tar" "$@"
   podman import --quiet "${IMPORT_CHANGES[@]}" --change "LABEL dfix.stand-in.recipe=$recipe" "$ROOT/$tar" "$image" >/dev/null
   rm -f "$ROOT/$tar"
   say "$image imported ($((SECONDS - t)) s)"
@@ -127,7 +133,7 @@ point_tags() {
 # `pip install --upgrade pip` or pins packaging==24.1 fails here while it builds on the official image.
 # As there, pip (with setuptools and wheel on Python 3.11; 3.12+ have only pip) is pip-managed under
 # /usr/local, installed offline from the wheels Debian ships for venvs (python3-venv needs them anyway).
-IMPORT_CHANGES=(--change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+PYTHON_CHANGES=(--change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
   --change 'ENV LANG=C.UTF-8' --change 'CMD ["python3"]'
   --change 'ENV REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt'
   --change 'ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt' --change 'ENV UV_NATIVE_TLS=1')
@@ -144,10 +150,46 @@ python_base() {
     --customize-hook='chroot "$1" update-ca-certificates >/dev/null')
 }
 python_base pip setuptools wheel
-make_image docker.io/library/python:3.12-slim-bookworm bookworm python-bookworm.tar "${PYTHON_BASE[@]}" \
-  --include=python3-wheel-whl
+BOOKWORM_ARGS=("${PYTHON_BASE[@]}" --include=python3-wheel-whl)
 python_base pip
-make_image docker.io/library/python:3.13-slim-trixie trixie python-trixie.tar "${PYTHON_BASE[@]}"
+TRIXIE_ARGS=("${PYTHON_BASE[@]}")
+# Like the official debian image: no python, no ca-certificates; the proxy CA is left where
+# update-ca-certificates finds it once a Dockerfile installs ca-certificates.
+DEBIAN_CHANGES=(--change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' --change 'CMD ["bash"]')
+DEBIAN_ARGS=(--customize-hook="$CA_HOOK")
+
+# The Compose stack's services (tests/test_compose_stack.py), from Debian trixie's own packages: PostgreSQL 17
+# and Redis 8, whatever the tag says. One bootstrap carries both servers (a minbase bootstrap is most of the
+# time: two cost CI ~80 s more); the redis image is the same bytes with redis's own configuration on top.
+# The postgres entrypoint (scripts/standin/postgres-entrypoint.sh) does what the official one does for a
+# stack: POSTGRES_USER/PASSWORD/DB on first start, then every address on 5432. Debian's package makes a
+# cluster of its own at install: removed, the entrypoint makes one in PGDATA.
+POSTGRES_ENTRYPOINT=$REPO/scripts/standin/postgres-entrypoint.sh
+SERVICES_CHANGES=(--change 'ENV PATH=/usr/lib/postgresql/17/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+  --change 'ENV LANG=C.UTF-8' --change 'ENV PGDATA=/var/lib/postgresql/data' --change 'STOPSIGNAL SIGINT'
+  --change 'EXPOSE 5432' --change 'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]' --change 'CMD ["postgres"]')
+SERVICES_ARGS=(--include=postgresql-17,postgresql-client-17,redis-server
+  --customize-hook='chroot "$1" pg_dropcluster 17 main 2>/dev/null || rm -rf "$1"/var/lib/postgresql/17 "$1"/etc/postgresql/17'
+  --customize-hook="copy-in $POSTGRES_ENTRYPOINT /usr/local/bin"
+  --customize-hook='mv "$1"/usr/local/bin/postgres-entrypoint.sh "$1"/usr/local/bin/docker-entrypoint.sh'
+  --customize-hook='mkdir -p "$1"/data && chroot "$1" chown redis:redis /data'
+  --customize-hook=": entrypoint $(sha256sum < "$POSTGRES_ENTRYPOINT" | cut -c1-16)")
+
+# The bootstraps download and unpack packages, mostly waiting on the mirror and the disk: run at once, the
+# four take about as long as the longest (one after another they were most of CI's setup time).
+pids=()
+IMPORT_CHANGES=("${PYTHON_CHANGES[@]}")
+bootstrap docker.io/library/python:3.12-slim-bookworm bookworm python-bookworm.tar "${BOOKWORM_ARGS[@]}" & pids+=($!)
+bootstrap docker.io/library/python:3.13-slim-trixie trixie python-trixie.tar "${TRIXIE_ARGS[@]}" & pids+=($!)
+IMPORT_CHANGES=("${DEBIAN_CHANGES[@]}")
+bootstrap docker.io/library/debian:bookworm-slim bookworm debian-base.tar "${DEBIAN_ARGS[@]}" & pids+=($!)
+IMPORT_CHANGES=("${SERVICES_CHANGES[@]}")
+bootstrap docker.io/library/postgres:17-trixie trixie services.tar "${SERVICES_ARGS[@]}" & pids+=($!)
+for pid in "${pids[@]}"; do wait "$pid" || { say "error: a base image bootstrap failed (mmdebstrap above)"; exit 1; }; done
+
+IMPORT_CHANGES=("${PYTHON_CHANGES[@]}")
+make_image docker.io/library/python:3.12-slim-bookworm bookworm python-bookworm.tar "${BOOKWORM_ARGS[@]}"
+make_image docker.io/library/python:3.13-slim-trixie trixie python-trixie.tar "${TRIXIE_ARGS[@]}"
 # As on Docker Hub: the -bookworm tags are bookworm; the floating tags (no release in the name) are trixie,
 # the official images' default release since Aug 2025, and so are the -trixie tags DF401 pins them to. A
 # pin names the same image as its floating tag, so a rewrite that only pins its base builds on the same
@@ -180,28 +222,12 @@ make_full_image docker.io/library/python:3.13-slim-trixie docker.io/library/pyth
 point_tags docker.io/library/python:3.12-bookworm 3.11-bookworm
 point_tags docker.io/library/python:3.13-trixie 3.13 3.12 3.11 3 latest 3.12-trixie 3.11-trixie 3-trixie 3.15-trixie
 
-# Like the official debian image: no python, no ca-certificates; the proxy CA is left where
-# update-ca-certificates finds it once a Dockerfile installs ca-certificates.
-IMPORT_CHANGES=(--change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' --change 'CMD ["bash"]')
-make_image docker.io/library/debian:bookworm-slim bookworm debian-base.tar --customize-hook="$CA_HOOK"
+IMPORT_CHANGES=("${DEBIAN_CHANGES[@]}")
+make_image docker.io/library/debian:bookworm-slim bookworm debian-base.tar "${DEBIAN_ARGS[@]}"
 point_tags docker.io/library/debian:bookworm-slim bookworm 12 12-slim
 
-# The Compose stack's services (tests/test_compose_stack.py), from Debian trixie's own packages: PostgreSQL 17
-# and Redis 8, whatever the tag says. One bootstrap carries both servers (a minbase bootstrap is most of the
-# time: two cost CI ~80 s more); the redis image is the same bytes with redis's own configuration on top.
-# The postgres entrypoint (scripts/standin/postgres-entrypoint.sh) does what the official one does for a
-# stack: POSTGRES_USER/PASSWORD/DB on first start, then every address on 5432. Debian's package makes a
-# cluster of its own at install: removed, the entrypoint makes one in PGDATA.
-POSTGRES_ENTRYPOINT=$REPO/scripts/standin/postgres-entrypoint.sh
-IMPORT_CHANGES=(--change 'ENV PATH=/usr/lib/postgresql/17/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
-  --change 'ENV LANG=C.UTF-8' --change 'ENV PGDATA=/var/lib/postgresql/data' --change 'STOPSIGNAL SIGINT'
-  --change 'EXPOSE 5432' --change 'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]' --change 'CMD ["postgres"]')
-make_image docker.io/library/postgres:17-trixie trixie services.tar --include=postgresql-17,postgresql-client-17,redis-server \
-  --customize-hook='chroot "$1" pg_dropcluster 17 main 2>/dev/null || rm -rf "$1"/var/lib/postgresql/17 "$1"/etc/postgresql/17' \
-  --customize-hook="copy-in $POSTGRES_ENTRYPOINT /usr/local/bin" \
-  --customize-hook='mv "$1"/usr/local/bin/postgres-entrypoint.sh "$1"/usr/local/bin/docker-entrypoint.sh' \
-  --customize-hook='mkdir -p "$1"/data && chroot "$1" chown redis:redis /data' \
-  --customize-hook=": entrypoint $(sha256sum < "$POSTGRES_ENTRYPOINT" | cut -c1-16)"
+IMPORT_CHANGES=("${SERVICES_CHANGES[@]}")
+make_image docker.io/library/postgres:17-trixie trixie services.tar "${SERVICES_ARGS[@]}"
 point_tags docker.io/library/postgres:17-trixie 17 17-alpine 19-trixie 19-alpine3.24 latest
 # redis: as the official image, the server runs as user redis in /data with no config file (every address,
 # port 6379), protected mode off so the other services reach it. Made anew when the postgres image is.
