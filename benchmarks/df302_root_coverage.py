@@ -47,7 +47,6 @@ sys.path.insert(0, str(ROOT))
 
 from dfix import base_images  # noqa: E402
 from dfix.syntax import tokenize  # noqa: E402
-from dfix.syntax.shell import script_of  # noqa: E402
 
 DEFAULT_DIRS = (ROOT / "fixtures" / "realworld", ROOT / "tests" / "apps", Path("/work/shared/examples"))
 
@@ -131,12 +130,9 @@ def _starts_python_app(argv: list[str]) -> bool:
 
 
 def _run_commands(doc, chain):
-    for link in chain:
-        for ins in link.body:
-            if ins.keyword == "RUN":
-                script = script_of(doc, ins)
-                for command in script.commands if script.ok else ():
-                    yield [w if w is not None else "$?" for w in command.argv]
+    """The argv of every RUN command the stages run, a word the shell computes as `$?`."""
+    for command in base_images._run_commands(doc, chain):
+        yield [w if w is not None else "$?" for w in command.argv]
 
 
 def _installs_python(argv: list[str]) -> bool:
