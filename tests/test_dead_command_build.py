@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from .conftest import FIXTURES
-from .test_verify_build import env, listing, podman  # noqa: F401  (session fixtures: the engine)
+from .test_verify_build import podman_build, env, listing, podman  # noqa: F401  (session fixtures: the engine)
 
 CASES = sorted((FIXTURES / "dead-command").iterdir())
 
@@ -21,9 +21,8 @@ def test_the_image_runs_the_same_command(case, podman):  # noqa: F811
     configs = []
     for name in ("before", "after"):
         tag = f"localhost/dfix-dead-command-{uuid.uuid4().hex[:8]}:{name}"
-        build = subprocess.run([podman.path, "build", "--format", "docker", "--pull=never", "-q", "-f",
-                                str(case / f"{name}.Dockerfile"), "-t", tag, str(case)],
-                               env=podman.env, capture_output=True, text=True, timeout=300)
+        build = podman_build(podman, "--format", "docker", "--pull=never", "-q", "-f",
+                             str(case / f"{name}.Dockerfile"), "-t", tag, str(case))
         assert build.returncode == 0, build.stderr
         try:
             config = json.loads(listing(podman, "image", "inspect", tag))[0]["Config"]

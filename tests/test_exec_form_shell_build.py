@@ -12,7 +12,7 @@ import uuid
 import pytest
 
 from .conftest import ROOT
-from .test_verify_build import env, listing, podman  # noqa: F401  (session fixtures: the engine)
+from .test_verify_build import podman_build, env, listing, podman  # noqa: F401  (session fixtures: the engine)
 
 BEFORE = """\
 FROM debian:bookworm-slim
@@ -40,9 +40,8 @@ def test_the_server_is_pid_1_with_the_same_command_and_directories(podman, tmp_p
         (tmp_path / f"{name}.Dockerfile").write_text(text)
         tag = f"localhost/dfix-exec-shell-{uuid.uuid4().hex[:8]}:{name}"
         container = f"dfix-exec-shell-{uuid.uuid4().hex[:8]}"
-        build = subprocess.run([podman.path, "build", "--format", "docker", "--pull=never", "-q", "-f",
-                                str(tmp_path / f"{name}.Dockerfile"), "-t", tag, str(tmp_path)],
-                               env=podman.env, capture_output=True, text=True, timeout=300)
+        build = podman_build(podman, "--format", "docker", "--pull=never", "-q", "-f",
+                             str(tmp_path / f"{name}.Dockerfile"), "-t", tag, str(tmp_path))
         assert build.returncode == 0, build.stderr
         try:
             config = json.loads(listing(podman, "image", "inspect", tag))[0]["Config"]

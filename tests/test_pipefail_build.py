@@ -12,7 +12,7 @@ import pytest
 
 from dfix.engine import Options, fix_text
 
-from .test_verify_build import env, podman  # noqa: F401  (session fixtures: the engine)
+from .test_verify_build import podman_build, env, podman  # noqa: F401  (session fixtures: the engine)
 
 ONLY_DF108 = Options(select=frozenset({"DF108"}))
 WORKS = "RUN echo 'echo piped > /piped' | sh && printf 'b\\na\\n' | sort | tr -d '\\n' > /sorted\n"
@@ -28,9 +28,8 @@ def _build(podman, tmp_path, text: str, tags: list[str]) -> subprocess.Completed
     dockerfile = tmp_path / f"{tag.split('-')[-1].replace(':', '-')}.Dockerfile"
     dockerfile.write_text(text)
     # the docker format: buildah ignores SHELL in an OCI image ("SHELL is not supported for OCI image format")
-    proc = subprocess.run([podman.path, "build", "--format", "docker", "--pull=never", "--network", "host",
-                           "-f", str(dockerfile), "-t", tag, str(tmp_path)],
-                          env=podman.env, capture_output=True, text=True, timeout=300)
+    proc = podman_build(podman, "--format", "docker", "--pull=never", "--network", "host",
+                        "-f", str(dockerfile), "-t", tag, str(tmp_path))
     if proc.returncode == 0:
         tags.append(tag)
     return proc

@@ -99,6 +99,18 @@ def listing(engine: Engine, *args: str) -> str:
     raise AssertionError(f"podman {' '.join(args)} kept failing: {proc.stderr}")
 
 
+def podman_build(engine: Engine, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """`podman build ARGS`, run again when it met a layer a parallel test's `rmi` just removed (buildah
+    before 1.43, buildah#5674: "layer not known"), as dfix.verify's own builds are; any other failure
+    is returned as it is."""
+    for _ in range(3):
+        proc = subprocess.run([engine.path, "build", *args], env=engine.env, capture_output=True, text=True,
+                              timeout=timeout)
+        if proc.returncode == 0 or "layer not known" not in proc.stdout + proc.stderr:
+            break
+    return proc
+
+
 def leftovers(engine: Engine, report: VerifyReport) -> list[str]:
     """Our containers and images still present after verify returned."""
     tags = {s.image for s in (report.original, report.rewrite) if s.image}
