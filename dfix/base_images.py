@@ -12,9 +12,10 @@ from __future__ import annotations
 import fnmatch
 import re
 import zlib
-from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 from pathlib import Path
+
+from .records import fields, record, replace
 
 _HUB_PREFIXES = ("docker.io/", "index.docker.io/", "registry-1.docker.io/")
 # a tag naming "nonroot" is the convention of distroless, chainguard and others for a non-root default user
@@ -22,7 +23,7 @@ _NONROOT_TAG = re.compile(r"(:|-)nonroot\b")
 USER_TOOL = {"debian": "useradd", "ubuntu": "useradd", "rhel": "useradd", "alpine": "adduser"}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class BaseFacts:
     """A base image's facts; None where the table does not say."""
 

@@ -24,12 +24,12 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 from . import __version__
 from .files import InputError, discover
+from .records import record
 from .report.output import RepoOutcome, plural
 from .runner import in_shard
 
@@ -48,7 +48,7 @@ class GitError(BulkError):
     pass
 
 
-@dataclass
+@record
 class Plan:
     repos_file: Path
     work_dir: Path | None = None

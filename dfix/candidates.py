@@ -13,12 +13,11 @@ The engine work (build, run, probe, cleanup) is dfix/verify/'s; this module deci
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from .engine import FileResult, Options, context_for, fix_text, load_rules, read_source
 from .files import read_bytes
+from .records import asdict, field, record, replace
 from .rules import ALL_RULES
 from .verify import (
     DEFAULT_PORTS, Engine, ImageStats, OriginalBuildError, VerifyReport, app_facts, app_ports, import_check,
@@ -34,14 +33,14 @@ MAX_CANDIDATES = 6  # a bound on the ladder, each step one build: a rule found g
 RULE_ORDER = {rule.code: index for index, rule in enumerate(ALL_RULES)}
 
 
-@dataclass
+@record
 class Culprit:
     code: str
     reasons: list[str]
     log: str  # the failing step's output: the build's tail, or the container's when it ran and failed
 
 
-@dataclass
+@record
 class Attempt:
     name: str  # "unsafe", "default", "default without DF302", ...
     rules: list[str]  # the codes of the fixes it applies
@@ -55,10 +54,10 @@ class Attempt:
     culprits: list[Culprit] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        return asdict(self)
 
 
-@dataclass
+@record
 class Verification:
     engine: str
     written: str | None = None  # the name of the candidate written; None: none passed or none was needed
@@ -68,7 +67,7 @@ class Verification:
     builds: int = 0  # images built, the original included
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        return asdict(self)
 
 
 class Prover:
@@ -176,7 +175,7 @@ def prove(path: Path, options: Options, default: FileResult, engine: Engine) -> 
 
     ladder: list[tuple[str, Options]] = []
     if not options.unsafe_fixes:
-        ladder.append(("unsafe", dataclasses.replace(options, unsafe_fixes=True)))
+        ladder.append(("unsafe", replace(options, unsafe_fixes=True)))
     ladder.append(("default", options))
     prover = Prover(engine, dockerfile, context)
     guilty: dict[str, Culprit] = {}
@@ -227,7 +226,7 @@ def _same(one: FileResult, other: FileResult) -> bool:
 
 
 def _without(options: Options, guilty: dict) -> Options:
-    return dataclasses.replace(options, ignore=options.ignore | frozenset(guilty)) if guilty else options
+    return replace(options, ignore=options.ignore | frozenset(guilty)) if guilty else options
 
 
 def _bisect(prover: Prover, fix, options: Options, codes: list[str], failed: VerifyReport) -> Culprit | None:
@@ -240,7 +239,7 @@ def _bisect(prover: Prover, fix, options: Options, codes: list[str], failed: Ver
     failing = failed
     while high - low > 1:
         middle = (low + high) // 2
-        result = fix(dataclasses.replace(options, select=frozenset(codes[:middle])))
+        result = fix(replace(options, select=frozenset(codes[:middle])))
         report = prover.judge(result) if result.changed and not result.error else None
         if report is None or report.ok:
             low = middle
@@ -254,7 +253,7 @@ def _with_withheld(chosen: FileResult, default: FileResult, guilty: dict[str, Cu
     for finding in default.applied + default.remaining:
         if finding.code in guilty and not any(f.code == finding.code and f.line == finding.line for f in chosen.remaining):
             why = "; ".join(guilty[finding.code].reasons) or "its rewrite failed"
-            chosen.remaining.append(dataclasses.replace(finding, reason=f"--verify: {why}"))
+            chosen.remaining.append(replace(finding, reason=f"--verify: {why}"))
     return chosen
 
 
@@ -268,8 +267,8 @@ def _nothing_written(default: FileResult, verification: Verification, guilty: di
             return "--verify: " + ("; ".join(guilty[finding.code].reasons) or "its rewrite failed")
         return fallback
 
-    remaining = [dataclasses.replace(f, reason=why(f, "--verify: no rewrite with it passed")) for f in default.applied]
-    remaining += [dataclasses.replace(f, reason=why(f, f.reason)) for f in default.remaining]
+    remaining = [replace(f, reason=why(f, "--verify: no rewrite with it passed")) for f in default.applied]
+    remaining += [replace(f, reason=why(f, f.reason)) for f in default.remaining]
     result = FileResult(default.path, original=default.original, fixed=default.original, remaining=remaining,
                         warnings=default.warnings, buildkit_missing=default.buildkit_missing)
     if default.changed:

@@ -9,9 +9,10 @@ process, and folders without one cost a few stats.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from .records import record, replace
 
 if TYPE_CHECKING:
     from .engine import Options
@@ -32,7 +33,7 @@ class ConfigError(Exception):
         self.message = message
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Config:
     path: Path  # the file, absolute
     select: frozenset[str] | None = None

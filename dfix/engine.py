@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -20,6 +19,7 @@ from . import oracle
 from .context import BuildContext
 from .contract import contract, differences
 from .pragmas import Pragmas
+from .records import field, record, replace
 from .rules import ALL_RULES, Finding, Rule, RuleContext, Safety, unknown_code
 from .syntax import Document, DockerfileSyntaxError, EditConflict, apply_edits, tokenize
 from .syntax.origins import Origins
@@ -27,7 +27,7 @@ from .syntax.origins import Origins
 MAX_PASSES = 10
 
 
-@dataclass
+@record
 class Options:
     select: frozenset[str] | None = None  # codes or code prefixes; None = all
     ignore: frozenset[str] = frozenset()
@@ -46,7 +46,7 @@ class Options:
         return not matches(self.ignore)
 
 
-@dataclass
+@record
 class FileResult:
     path: str
     original: str = ""
@@ -197,7 +197,7 @@ def _store(result: FileResult, outcome: _Outcome, context: BuildContext | None =
                 result.side_files[str(context.root / rel)] = (before, text)
 
 
-@dataclass
+@record
 class _Outcome:
     doc: Document
     applied: list[Finding]

@@ -21,9 +21,9 @@ code that names no rule. hadolint's pragmas are hadolint's too: codes dfix has n
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
+from .records import field, record
 from .syntax import Document, LineKind
 from .syntax.tokenizer import GO_SPACE
 
@@ -42,14 +42,14 @@ def matches(code: str, hadolint: Iterable[str], patterns: Iterable[str]) -> bool
     return any(code.startswith(p) or p in hadolint for p in patterns)
 
 
-@dataclass
+@record
 class _Ignore:
     everything: bool = False
     patterns: set[str] = field(default_factory=set)  # dfix codes, prefixes, hadolint codes
     hadolint: set[str] = field(default_factory=set)
 
 
-@dataclass
+@record
 class Pragmas:
     whole_file: bool = False
     global_hadolint: frozenset[str] = frozenset()

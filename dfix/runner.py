@@ -15,7 +15,6 @@ import os
 import sys
 import time
 from collections import Counter, deque
-from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -25,6 +24,7 @@ from .config import ConfigError, options_for
 from .engine import FileResult, Options, context_for, fix_text, load_rules, read_source
 from .files import is_compose_name
 from .files import InputError, discover, read_bytes, write_atomic
+from .records import record
 from .report.diff import unified_diff
 from .report import make_reporter
 from .report.output import Summary, side_display
@@ -65,7 +65,7 @@ def process_file(path: Path, options: Options, write: bool, display: str | None 
     return result
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class VerifySettings:
     """--verify's: which engine builds (None: the first found)."""
     engine: str | None = None

@@ -13,12 +13,12 @@ services; and the output must validate against the Compose Specification's JSON 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
 from typing import Sequence
 
 from ..files import is_compose_name  # discovery owns the name test
+from ..records import replace
 
 MAX_PASSES = 10
 

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
 from functools import cached_property
 
+from ..records import field, record
 from ..syntax import DockerfileSyntaxError
 
 DB_IMAGES = ("postgres", "mysql", "mariadb", "redis", "mongo", "rabbitmq")
@@ -50,7 +50,7 @@ def _one_line(err) -> str:
     return " ".join(str(err).split())
 
 
-@dataclass
+@record
 class Service:
     name: str
     key: object  # the key's ScalarNode
@@ -72,7 +72,7 @@ class Service:
         return last if last in DB_IMAGES else None
 
 
-@dataclass
+@record
 class ComposeDocument:
     text: str
     path: str  # the file's name decides whether it is a development file

@@ -27,16 +27,17 @@ import tempfile
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+
+from ..records import field, record
 
 
 class StackError(Exception):
     pass
 
 
-@dataclass
+@record
 class Engine:
     """How to run compose and reach the containers: `cli` is the engine's own command (inspect, exec,
     healthcheck), `compose` the compose command, `env` what both need, `ticks` whether this module must
@@ -127,7 +128,7 @@ def _docker_daemon(env: dict[str, str] | None = None) -> str | None:
     return docker if ok else None
 
 
-@dataclass
+@record
 class Service:
     """What was seen of one service's container; times are seconds since the epoch."""
 

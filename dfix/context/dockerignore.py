@@ -7,10 +7,11 @@ from __future__ import annotations
 import functools
 import posixpath
 import re
-from dataclasses import dataclass
+
+from ..records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Pattern:
     text: str
     exclusion: bool

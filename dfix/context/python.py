@@ -7,9 +7,9 @@ import json
 import os
 import re
 import shlex
-from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+from ..records import field, record
 from ..tomlreader import tomllib
 from . import BuildContext
 
@@ -18,7 +18,7 @@ _LOCAL_OPTION = re.compile(r"^\s*(-e|--editable|-f|--find-links)(?:\s*=\s*|\s+)(
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://|^git\+|^hg\+|^svn\+|^bzr\+")
 
 
-@dataclass
+@record
 class RequirementFiles:
     """Requirement files reached from the ones an install names, with context-relative paths."""
 

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
 
+from ..records import field, record
 from .diff import unified_diff
 
 if TYPE_CHECKING:
     from ..engine import FileResult
 
 
-@dataclass
+@record
 class Summary:
     files: int = 0
     changed: int = 0
@@ -65,7 +65,7 @@ STATUS_LABELS = {
 }
 
 
-@dataclass
+@record
 class RepoOutcome:
     """What happened to one repository of a `--repos` run."""
 

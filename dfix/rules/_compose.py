@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
+from ..records import record
 from .base import Finding, Rule
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ComposeFinding(Finding):
     offset: int = 0  # where in the text the finding is about (the engine maps it to the input's line)
     # model paths the fix changes on purpose, ("services", "app", "depends_on"): the guard compares the rest

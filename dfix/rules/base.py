@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, ClassVar, Iterator
 
+from ..records import field, record
 from ..syntax import Document, Edit
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ class Safety(str, Enum):
     REPORT = "report"  # reported with what to do, never fixed: the change needs a decision dfix cannot make
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FileChange:
     """A whole new text for another file of the build context (a .dockerignore, the app's code)."""
 
@@ -27,7 +27,7 @@ class FileChange:
     text: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Finding:
     code: str
     line: int  # 1-based
@@ -42,7 +42,7 @@ class Finding:
         return bool(self.edits or self.files)
 
 
-@dataclass
+@record
 class RuleContext:
     """What a rule may know besides the document: the build context and user options."""
 

@@ -4,9 +4,9 @@ import json
 import os
 import re
 import shutil
-from dataclasses import dataclass
 from functools import lru_cache
 
+from ..records import record
 from ..syntax import Edit, expand_args
 from .base import Rule, Safety
 
@@ -17,7 +17,7 @@ _UNKNOWN = "\x00"  # stands in for an ARG without a default: its value comes fro
 _HUB_PREFIXES = ("docker.io/", "index.docker.io/", "registry-1.docker.io/")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ImageRef:
     """`name[:tag][@digest]`, with the offsets of its parts in the reference text."""
 
@@ -60,7 +60,7 @@ def hub_name(name: str) -> str:
     return name.removeprefix("library/")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Table:
     date: str
     images: dict
@@ -87,7 +87,7 @@ def shipped_table() -> Table:
     return Table(str(data["date"]), data["images"])
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Base:
     """A stage's FROM image as far as pinning is concerned; ``skip`` says why it is not to be touched."""
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass
 
 from .. import base_images
+from ..records import record
 from ..syntax import Edit, LineKind
 from ..syntax.command import _char_offset, _parse_text
 from ..syntax.shell import _literal, script_of, shell_region
@@ -67,7 +67,7 @@ class CdToWorkdir(Rule):
                 yield self.finding(ins.line_number, message, plan.edits(doc, stage, ins))
 
 
-@dataclass
+@record
 class _Plan:
     path: str
     cut: tuple[int, int]  # source span of `cd PATH && ` and the blanks or line breaks up to the next command

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import json
 import posixpath
-from dataclasses import dataclass, field
 
 from .. import base_images
 from ..context.dockerignore import DockerIgnore
 from ..context.python import follow_requirements, is_local_reference, load_toml, pyproject_extra_files
 from ..contract import hands_over_ownership
+from ..records import field, record
 from ..syntax import Edit
 from ..syntax.document import absolute_destination, relative_destination
 from ..syntax.packages import package_command
@@ -27,7 +27,7 @@ _MESSAGE = (
 )
 
 
-@dataclass
+@record
 class _Plan:
     manifests: list[str] = field(default_factory=list)  # container paths the install reads
     phase_one: list[tuple[int, str]] = field(default_factory=list)  # (source offset, text) to insert

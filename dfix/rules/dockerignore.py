@@ -4,11 +4,11 @@ import functools
 import os
 import re
 import stat
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..context.dockerignore import DockerIgnore
 from ..context.dockerignore import parsed as parsed_ignore
+from ..records import record
 from .base import FileChange, Rule, Safety
 
 HEADER = "# Written by dfix: keeps the build context small and secrets and caches out of the image."
@@ -36,7 +36,7 @@ _DOTENV = re.compile(r"\b(dotenv|load_dotenv|python-dotenv|environs|pydantic_set
 _NAMED_ENV_FILE = re.compile(r"""["'](?:\./)?(\.env\.[\w.-]+)["']""")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class EnvPlan:
     """What the ignore file does with .env: keep it (the app needs it in the image) or leave it out, and the
     comment that says why when the app loads it (a file the app reads is never hidden without a word)."""

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
 
 from .. import base_images
 from ..pragmas import Pragmas
+from ..records import field, record
 from ..syntax import Edit
 from ..syntax.command import command_is_paired, healthcheck_shell_text, literal_command
 from ..syntax.shell import (
@@ -78,7 +78,7 @@ _POSIX_EXPANSION = re.compile(r"^(#?)([A-Za-z_]\w*|\d+|[@*#?$!-])(:?[-=?+]|%%?|#
 _PRINTF_BASH = re.compile(r"\\[xuUeE]|%q|%\(")
 
 
-@dataclass
+@record
 class _Pipe:
     offset: int  # byte offset in the script, to tell whether an earlier `set -o pipefail` covers it
     text: str
@@ -86,7 +86,7 @@ class _Pipe:
     why: str = ""
 
 
-@dataclass
+@record
 class _Reading:
     pipes: list[_Pipe] = field(default_factory=list)  # pipelines no earlier `set -o pipefail` covers
     bash_only: list[str] = field(default_factory=list)  # what bash would read differently than dash

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass
+
+from ..records import record
 
 _SPACE = " \t\n\v\f\r\x85\xa0"
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Flag:
     name: str  # without the leading "--"
     value: str | None  # None for a bare --flag

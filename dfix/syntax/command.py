@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-from dataclasses import dataclass
 
+from ..records import record
 from .arguments import json_string_spans
 from .document import Document, Instruction
 from .shell import script_of
@@ -14,7 +14,7 @@ from .shell import script_of
 _GLOB = set("*?[")
 
 
-@dataclass
+@record
 class CommandWord:
     value: str
     start: int  # source span of the word (the JSON string with its quotes, in exec form)
@@ -111,7 +111,7 @@ _NOT_EXECUTABLE = frozenset({
 })
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FinalCommand:
     """The last command a shell text runs, when it is one simple command the shell can hand PID 1 to."""
 

@@ -6,8 +6,8 @@ import functools
 import json
 import posixpath
 import re
-from dataclasses import dataclass, field
 
+from ..records import field, record
 from .arguments import Flag, parse_flags, parse_key_values, parse_mount, split_words
 from .errors import DockerfileSyntaxError
 from .tokenizer import GO_SPACE, LineKind, RawInstruction, Tokens, is_json_form, split_keyword, tokenize_text
@@ -195,7 +195,7 @@ def _head(logical: str, logical_base: int) -> tuple[str, str, tuple[int, int], t
 _MAYBE_JSON = frozenset({"RUN", "CMD", "ENTRYPOINT", "COPY", "ADD", "VOLUME", "SHELL"})
 
 
-@dataclass
+@record
 class Stage:
     index: int
     from_instruction: Instruction

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
+from ..records import field, record
 from .shell import Command, Word
 from .tool_options import APK_TAKES_VALUE, APT_TAKES_VALUE, pip_takes_value, tool_options
 
@@ -16,7 +16,7 @@ _PIP_NAME = re.compile(r"^pip(\d+(\.\d+)?)?$")
 _PYTHON_NAME = re.compile(r"^python(\d+(\.\d+)?)?$")
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class PackageCommand:
     tool: str  # "apt" (apt-get/apt), "apk" or "pip"
     command: Command

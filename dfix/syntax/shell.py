@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 from bisect import bisect_left
-from dataclasses import dataclass, field
 
+from ..records import field, record
 from .document import Document, Instruction
 
 _PARSER = None
@@ -30,14 +30,14 @@ def _parser():
     return _PARSER
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Word:
     value: str | None  # the literal value, None when it expands something at run time
     start: int  # source offsets
     end: int
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Command:
     words: list[Word]
     start: int
@@ -57,7 +57,7 @@ class Command:
         return [w.value for w in self.words]
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Script:
     """The commands of one RUN; ``ok`` is False when the text could not be read as POSIX shell."""
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from enum import Enum
 
+from ..records import field, record
 from .errors import DockerfileSyntaxError
 
 # Go's unicode.IsSpace, which BuildKit uses to trim; Python's str.isspace also counts \x1c-\x1f.
@@ -42,7 +42,7 @@ class LineKind(Enum):
     HEREDOC_END = "heredoc-end"
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Line:
     start: int  # offset of the first character (after the BOM on the first line)
     end: int  # offset just past the content, before the EOL
@@ -56,14 +56,14 @@ class Line:
         return self.end + len(self.eol)
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Directive:
     name: str  # lower case
     value: str
     line: int
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Heredoc:
     name: str
     chomp: bool  # <<- strips leading tabs
@@ -74,7 +74,7 @@ class Heredoc:
     end_line: int  # physical line index of the terminator
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class RawInstruction:
     """One instruction as BuildKit groups it: its lines and its joined logical line."""
 
@@ -85,7 +85,7 @@ class RawInstruction:
     heredocs: list[Heredoc] = field(default_factory=list)
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Tokens:
     text: str
     bom: bool

@@ -15,9 +15,9 @@ import shutil
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
+from ..records import record
 from .results import VerifyError
 
 ENGINES = ("podman", "buildah", "docker")
@@ -25,7 +25,7 @@ BUILD_TIMEOUT = 1800
 BUILD_RETRIES = 2  # for the engine's own race with a parallel image removal, never for a failing step
 
 
-@dataclass
+@record
 class Engine:
     name: str
     path: str

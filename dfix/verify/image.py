@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import asdict
 from pathlib import Path
 
 from ..config import ConfigError, options_for
 from ..context import BuildContext
 from ..engine import Options, fix_text, read_source
 from ..files import InputError, read_bytes
+from ..records import asdict
 from ..syntax import DockerfileSyntaxError
 from .app import _app_file, app_facts, app_ports, import_check, routes_to_probe
 from .compare import _judge

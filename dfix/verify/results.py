@@ -4,8 +4,9 @@ side (VerifyReport), and the errors that stop a verification before there is any
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from ..records import asdict, field, record
 
 
 class VerifyError(Exception):
@@ -32,7 +33,7 @@ def _headline(log: str) -> str:
     return lines[-1] if lines else "the engine printed nothing"
 
 
-@dataclass
+@record
 class ImageStats:
     builds: bool = False
     build_seconds: float | None = None
@@ -64,7 +65,7 @@ class ImageStats:
     run_log: str | None = None  # the end of the container's output (what a crash says)
 
 
-@dataclass
+@record
 class VerifyReport:
     context: str
     dockerfile: str

@@ -18,10 +18,10 @@ import http.client
 import os
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..files import InputError, is_compose_name, read_bytes
+from ..records import asdict, field, record
 from .results import VerifyError
 
 # Compose's own default names, in the order `docker compose` looks for them
@@ -34,7 +34,7 @@ BODY_CHARS = 200
 LOG_LINES = 8
 
 
-@dataclass
+@record
 class ServiceRun:
     """One service in one stack; times are seconds since `compose up` began."""
 
@@ -47,7 +47,7 @@ class ServiceRun:
     restarts: int = 0
 
 
-@dataclass
+@record
 class Dependency:
     service: str
     ready_by: str
@@ -56,7 +56,7 @@ class Dependency:
     gap: float | None  # app start minus readiness: negative when the app came first
 
 
-@dataclass
+@record
 class AppRun:
     dependencies: list[Dependency] = field(default_factory=list)
     url: str | None = None
@@ -68,7 +68,7 @@ class AppRun:
     log: str | None = None  # the end of its output, when it is not running
 
 
-@dataclass
+@record
 class StackRun:
     up: bool = False  # compose up succeeded
     up_error: str | None = None
@@ -77,7 +77,7 @@ class StackRun:
     apps: dict[str, AppRun] = field(default_factory=dict)
 
 
-@dataclass
+@record
 class App:
     service: str
     dockerfile: str
@@ -87,7 +87,7 @@ class App:
     depends_on: list[str]
 
 
-@dataclass
+@record
 class StackReport:
     compose_file: str
     project_directory: str

@@ -9,16 +9,17 @@ Anything that cannot be read for sure is left None and explained in ``AppFacts.n
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
+
+from ...records import field, record
 
 if TYPE_CHECKING:
     from .reload import ReloadCall
     from .route import Route
 
 
-@dataclass
+@record
 class AppFacts:
     server: str | None = None  # "uvicorn", "gunicorn", "hypercorn", "daphne", "flask", "django-runserver", "fastapi-cli", "waitress", "granian", "python"
     framework: str | None = None  # "fastapi", "starlette", "flask", "django", "litestar"

@@ -5,17 +5,17 @@ Python's own parser."""
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .analysis import Analysis
 
+from ...records import record
 from .source import _cst, _Mod, _Scope
 from .values import UNKNOWN
 
 
-@dataclass
+@record
 class ReloadCall:
     """A call that turns on the auto-reloader/debugger and runs when the container's command runs."""
 

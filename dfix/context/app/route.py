@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ...records import record
 
 HEALTH_PATHS = ("/health", "/healthz", "/ping", "/status", "/ready")
 
 
-@dataclass
+@record
 class Route:
     path: str
     methods: tuple[str, ...]  # upper case; ("*",) for a Django view, which any method reaches

@@ -3,8 +3,9 @@ statements and calls a body runs (the ``if __name__ == "__main__"`` side chosen)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
+
+from ...records import record
 
 
 def _cst():
@@ -21,7 +22,7 @@ def _module_for_file(relpath: str) -> str:
     return ".".join(p for p in parts if p and p != ".")
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class _Binding:
     kind: str  # "assign", "def", "class", "import", "from", "unknown"
     scope: "_Scope"
@@ -30,7 +31,7 @@ class _Binding:
     attr: str | None = None  # imported name for "from"
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class _Mod:
     rel: str  # context-relative path
     name: str  # dotted import name (the file's stem for a script)

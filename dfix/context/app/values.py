@@ -3,9 +3,9 @@ app binds, an app/router/blueprint object, or UNKNOWN."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from ...records import record
 from .source import _Binding, _Mod, _Scope
 
 
@@ -17,19 +17,19 @@ class _Unknown:
 UNKNOWN: Any = _Unknown()
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class _Ext:
     """Something outside the build context, by qualified name ("fastapi.FastAPI", "os.environ.get")."""
 
     qual: str
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class _ModRef:
     mod: _Mod
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class _Local:
     """A name bound in the app's own code: its bindings in source order."""
 
@@ -37,7 +37,7 @@ class _Local:
     bindings: list[_Binding]
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class _Obj:
     """An app, router or blueprint object, identified by the call that made it."""
 
