@@ -33,8 +33,35 @@ def test_one_file_check_imports_only_what_it_needs(tmp_path):
     assert not imported & unneeded, sorted(imported & unneeded)
 
 
+def _imported(proc: subprocess.CompletedProcess) -> set[str]:
+    return {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+
+
 def test_quick_reader_and_typer_agree():
     for extra in ([], ["--format", "json"], ["--quiet", "--fail-on=finding"], ["--diff", "-j", "1"]):
         quick = _dfix("--check", *extra, str(FILE))
         full = _dfix("--check", *extra, "--select", "DF", str(FILE))  # --select sends the line to typer
         assert (quick.returncode, quick.stdout, quick.stderr) == (full.returncode, full.stdout, full.stderr), extra
+
+
+def test_one_file_check_leaves_out_the_standard_library_it_does_not_use(tmp_path):
+    """tree-sitter-bash's package imports importlib.resources (tempfile, shutil, random, zipfile) for a query
+    file dfix never reads, dataclasses imports inspect, a write-only path imports tempfile: a check needs none."""
+    (tmp_path / "Dockerfile").write_bytes(FILE.read_bytes())
+    proc = _dfix("--check", "Dockerfile", importtime=True, cwd=tmp_path)
+    imported = _imported(proc)
+    assert "tree_sitter" in imported and "DF104" in proc.stdout  # its RUN was read as shell
+    # what the interpreter loads before dfix does (a site .pth hook may import importlib.resources) is not dfix's
+    before = _imported(subprocess.run([sys.executable, "-X", "importtime", "-c", "pass"], capture_output=True,
+                                      text=True, cwd=tmp_path, env=ENV))
+    unneeded = {"tree_sitter_bash", "importlib.resources", "tempfile", "shutil", "random", "dataclasses", "inspect"}
+    assert not (imported - before) & unneeded, sorted((imported - before) & unneeded)
+
+
+def test_the_bash_grammar_from_the_binding_is_the_packages():
+    import tree_sitter_bash
+    from tree_sitter import Language
+
+    from dfix.syntax.shell import _bash_language
+
+    assert Language(_bash_language()) == Language(tree_sitter_bash.language())

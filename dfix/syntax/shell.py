@@ -23,11 +23,38 @@ WINDOWS_BASES = ("windows", "servercore", "nanoserver")
 def _parser():
     global _PARSER
     if _PARSER is None:
-        import tree_sitter_bash
         from tree_sitter import Language, Parser
 
-        _PARSER = Parser(Language(tree_sitter_bash.language()))
+        _PARSER = Parser(Language(_bash_language()))
     return _PARSER
+
+
+def _bash_language():
+    """tree-sitter-bash's grammar from its compiled binding alone: the package's __init__ imports
+    importlib.resources (and with it tempfile, shutil, zipfile: ~10 ms at every start) for a query file
+    dfix never reads. Any surprise in the package's layout falls back to the plain import."""
+    import sys
+
+    binding = sys.modules.get("tree_sitter_bash._binding")
+    if binding is None:
+        try:
+            from importlib.machinery import EXTENSION_SUFFIXES, ExtensionFileLoader
+            from importlib.util import find_spec, module_from_spec, spec_from_file_location
+
+            package = find_spec("tree_sitter_bash")
+            folders = package.submodule_search_locations if package is not None else None
+            path = next((os.path.join(folder, "_binding" + suffix) for folder in folders or ()
+                         for suffix in EXTENSION_SUFFIXES if os.path.isfile(os.path.join(folder, "_binding" + suffix))), None)
+            if path is not None:
+                name = "tree_sitter_bash._binding"
+                spec = spec_from_file_location(name, path, loader=ExtensionFileLoader(name, path))
+                binding = module_from_spec(spec)
+                spec.loader.exec_module(binding)
+        except (ImportError, OSError, AttributeError):
+            binding = None
+    if binding is None:
+        import tree_sitter_bash as binding
+    return binding.language()
 
 
 @record(slots=True)
