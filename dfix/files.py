@@ -5,7 +5,6 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Iterator
 
@@ -146,6 +145,8 @@ def read_bytes(path: Path) -> bytes:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write through a temp file in the same directory and os.replace, keeping mode (and owner when allowed)."""
+    import tempfile  # a check never writes: tempfile imports random, which a check would pay for at start
+
     target = path.resolve()
     try:
         info = target.stat()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import os
 from pathlib import Path
 
@@ -62,6 +61,8 @@ class BuildContext:
         if not (candidate == str(self.root) or candidate.startswith(str(self.root) + os.sep)):
             return None
         if any(ch in rel for ch in "*?["):
+            import glob
+
             return [Path(p) for p in glob.glob(candidate)]
         path = Path(candidate)
         return [path] if path.exists() or path.is_symlink() else []

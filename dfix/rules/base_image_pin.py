@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 from functools import lru_cache
 
 from ..records import record
@@ -257,6 +256,7 @@ def local_digest(image: str) -> str | None:
 
 
 def _inspect(engine: str, image: str, template: str) -> str | None:
+    import shutil
     import subprocess  # only --pin-digest asks an engine
 
     path = shutil.which(engine)

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 # dfix.compose is imported inside the functions: a run over Dockerfiles alone never loads it
-import shlex
 
 from ._compose import ComposeRule
 from .base import Safety
@@ -67,6 +66,8 @@ def _words(value) -> list[str]:
     if isinstance(value, list):
         return [str(w) for w in value]
     if isinstance(value, str):
+        import shlex  # a Dockerfile run never reads a compose command
+
         try:
             return shlex.split(value)
         except ValueError:
