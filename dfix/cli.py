@@ -65,10 +65,20 @@ def main(argv: Optional[List[str]] = None) -> None:
 
         typer_main(args)
         return
-    from pathlib import Path
+    import gc
 
-    from .engine import Options
-    from .runner import cpu_count, run
+    # importing dfix makes tens of thousands of objects that live as long as the process: the collector
+    # would scan them again and again while they are made, and in every later collection; frozen, they
+    # are out of its way (and left unwritten in the pages a forked worker shares)
+    gc.disable()
+    try:
+        from pathlib import Path
+
+        from .engine import Options
+        from .runner import cpu_count, run
+    finally:
+        gc.freeze()
+        gc.enable()
 
     options = Options(unsafe_fixes="unsafe_fixes" in quick, pin_digest="pin_digest" in quick,
                       use_oracle="no_oracle" not in quick)
