@@ -259,14 +259,27 @@ def _sibling_facts(path: str, ino: int, mtime_ns: int, ctime_ns: int, size: int)
     from ..syntax import DockerfileSyntaxError, tokenize
 
     try:
-        return _facts(tokenize(Path(path).read_bytes()))
-    except (OSError, DockerfileSyntaxError):
+        text = Path(path).read_bytes().decode("utf-8")
+        return _FACTS_BY_TEXT.get(text) or _facts(tokenize(text))
+    except (OSError, UnicodeDecodeError, DockerfileSyntaxError):
         return None
 
 
+# A Dockerfile's facts by its text: each pass asks again, mostly of a text no fix changed, and a folder's
+# siblings are read as the texts their own first passes have.
+_FACTS_BY_TEXT: dict[str, tuple] = {}
+_FACTS_KEPT = 4096
+
+
 def _facts(doc):
-    sources, words, everything = _copy_facts([doc])
-    return tuple(sources), words, everything, any("python" in s.base_expanded for s in doc.stages)
+    fact = _FACTS_BY_TEXT.get(doc.text)
+    if fact is None:
+        sources, words, everything = _copy_facts([doc])
+        fact = tuple(sources), words, everything, any("python" in s.base_expanded for s in doc.stages)
+        if len(_FACTS_BY_TEXT) >= _FACTS_KEPT:
+            del _FACTS_BY_TEXT[next(iter(_FACTS_BY_TEXT))]
+        _FACTS_BY_TEXT[doc.text] = fact
+    return fact
 
 
 def _merged(facts):
