@@ -4,6 +4,7 @@ import functools
 import os
 import re
 import stat
+import time
 from pathlib import Path
 
 from ..context.dockerignore import DockerIgnore
@@ -124,67 +125,161 @@ def _context_facts(doc, context):
     own = _facts(doc)
     if context.dockerfile is None:
         return _merged([own])
-    siblings = _siblings(str(context.root), context.dockerfile)
-    if siblings is None:
-        return None
-    others = _siblings_merged(siblings)
-    if others is None:
-        return None
-    return _merged([own, others]) if siblings else _merged([own])
+    root = str(context.root)
+    if not any(name != context.dockerfile for name, _ in _shared_dockerfiles(root)):
+        return _merged([own])  # the common case, a Dockerfile alone in its folder: nothing to stat
+    return _folder(root).merged_with(own, context.dockerfile)
 
 
-def _siblings(root: str, dockerfile: str) -> tuple[tuple[str, int, int], ...] | None:
-    """(path, mtime, size) of the other Dockerfiles sharing this folder's .dockerignore; None when one
-    cannot be read. One stat a sibling, on a plain string: every pass of every Dockerfile in a folder asks
-    of all the others, which in a folder of a hundred Dockerfiles is ten thousand questions a run."""
-    out = []
-    for name in _dockerfiles_in(root):
-        if name == dockerfile or f"{name}.dockerignore" in _names_in(root):
-            continue  # itself, or one that reads its own ignore file
-        path = os.path.join(root, name)
+# A folder's Dockerfiles as last seen, by folder, and the folder's own stat then. A Dockerfile is rewritten
+# by a rename into its folder (dfix writes atomically), which changes the folder's ctime: while that stays
+# the same, no sibling has been replaced, and one stat answers for all of them. Without it every pass of
+# every Dockerfile stats all the others, and a folder of a thousand Dockerfiles costs a million stats a run.
+_FOLDERS: dict[str, _Folder] = {}
+_FOLDERS_KEPT = 256
+# File times come from a coarse clock (a few ms on Linux, up to 2 s on FAT): a folder changed this recently
+# may change again with the same ctime, so its Dockerfiles are stat'ed each time until it has been quiet.
+_QUIET_NS = 2_000_000_000
+
+
+def _folder(root: str) -> _Folder:
+    """The folder's Dockerfiles and their facts as they are now."""
+    now = time.time_ns()  # before anything is read: a change after it gives the folder a later ctime
+    try:
+        info = os.stat(root)
+        key = (info.st_dev, info.st_ino, info.st_mtime_ns, info.st_ctime_ns)
+    except OSError:
+        info, key = None, None
+    folder = _FOLDERS.get(root)
+    if folder is not None and key is not None and folder.key == key and folder.settled:
+        return folder
+    stats = _dockerfile_stats(root)
+    if folder is None or folder.stats != stats:
+        folder = _Folder(stats)
+        _FOLDERS.pop(root, None)
+        if len(_FOLDERS) >= _FOLDERS_KEPT:
+            del _FOLDERS[next(iter(_FOLDERS))]
+        _FOLDERS[root] = folder
+    folder.key = key
+    # a sibling reached through a symlink may be rewritten elsewhere, leaving this folder as it was; and
+    # only a POSIX ctime changes with every rename into the folder (Windows' is the creation time)
+    folder.settled = (info is not None and os.name == "posix" and not folder.links
+                      and info.st_ctime_ns <= now - _QUIET_NS)
+    return folder
+
+
+def _dockerfile_stats(root: str):
+    """(name, path, (ino, mtime, ctime, size)) of each Dockerfile sharing the folder's .dockerignore that is
+    a regular file (None for the stat: one that cannot be stat'ed), and whether one is a symlink."""
+    out, links = [], False
+    for name, path in _shared_dockerfiles(root):
         try:
-            info = os.stat(path)
+            info = os.lstat(path)
+            if stat.S_ISLNK(info.st_mode):
+                links = True
+                info = os.stat(path)
         except (FileNotFoundError, NotADirectoryError):
             continue
         except OSError:
-            return None
+            out.append((name, path, None))
+            continue
         if stat.S_ISREG(info.st_mode):
-            out.append((path, info.st_mtime_ns, info.st_size))
-    return tuple(out)
+            out.append((name, path, (info.st_ino, info.st_mtime_ns, info.st_ctime_ns, info.st_size)))
+    return tuple(out), links
 
 
-@functools.lru_cache(maxsize=256)
-def _siblings_merged(siblings: tuple[tuple[str, int, int], ...]):
-    """The siblings' facts merged once per version of the folder (None if one is unreadable): merging
-    them again for every pass of every Dockerfile made a folder's cost grow with its square."""
-    facts = []
-    for path, mtime_ns, size in siblings:
-        sibling = _sibling_facts(path, mtime_ns, size)
-        if sibling is None:
+class _Folder:
+    """The facts of a folder's Dockerfiles, merged once per version of the folder, so that each Dockerfile
+    there gets "all the others" without merging the others again: the folder's cost grows with its size."""
+
+    __slots__ = ("stats", "links", "key", "settled", "names", "unreadable", "sources", "spans", "words",
+                 "unique", "everything", "python", "counts")
+
+    def __init__(self, stats) -> None:
+        self.stats = stats
+        entries, self.links = stats
+        self.key, self.settled = None, False
+        self.names: dict[str, int] = {}  # a readable sibling's name -> its index in the lists below
+        self.unreadable: set[str] = set()
+        self.sources: list[str] = []  # every sibling's sources, in name order
+        self.spans: list[tuple[int, int]] = []  # where each sibling's lie in them
+        facts = []
+        for name, path, version in entries:
+            fact = None if version is None else _sibling_facts(path, *version)
+            if fact is None:
+                self.unreadable.add(name)
+                continue
+            self.names[name] = len(facts)
+            self.spans.append((len(self.sources), len(self.sources) + len(fact[0])))
+            self.sources.extend(fact[0])
+            facts.append(fact)
+        # the words only one sibling uses: the ones the others lack when that sibling asks
+        counts: dict[str, int] = {}
+        for fact in facts:
+            for word in fact[1]:
+                counts[word] = counts.get(word, 0) + 1
+        self.words = frozenset(counts)
+        self.unique = [frozenset(w for w in fact[1] if counts[w] == 1) for fact in facts]
+        self.everything = [bool(fact[2]) for fact in facts]
+        self.python = [bool(fact[3]) for fact in facts]
+        self.counts = (sum(self.everything), sum(self.python))
+
+    def merged_with(self, own, dockerfile: str):
+        """_merged([own, <the facts of every other sibling>]), as if merged afresh; None if another sibling
+        is unreadable."""
+        if self.unreadable and (len(self.unreadable) > 1 or dockerfile not in self.unreadable):
             return None
-        facts.append(sibling)
-    if not facts:
-        return ()
-    sources, words, everything, python = _merged(facts)
-    return tuple(sources), words, everything, python
+        index = self.names.get(dockerfile)
+        if len(self.names) - (index is not None) == 0:
+            return _merged([own])
+        sources = list(own[0])
+        words, unique = own[1], frozenset()
+        everything, python = self.counts
+        if index is None:
+            sources += self.sources
+        else:
+            start, end = self.spans[index]
+            sources += self.sources[:start]
+            sources += self.sources[end:]
+            unique = self.unique[index]
+            everything -= self.everything[index]
+            python -= self.python[index]
+        if unique <= words <= self.words:
+            words = self.words  # the usual case: the others' words and its own are the folder's
+        else:
+            words = words | (self.words - unique)
+        return sources, words, own[2] or everything > 0, own[3] or python > 0
 
 
 # Facts, not documents, and room for a large folder: with hundreds of Dockerfiles sharing one folder, a
 # cache smaller than the folder evicts each sibling before it is asked again, and every file re-reads all.
 @functools.lru_cache(maxsize=8192)
-def _sibling_facts(path: str, mtime_ns: int, size: int):
-    """A sibling Dockerfile read once per version: every pass of every Dockerfile in the folder asks."""
+def _sibling_facts(path: str, ino: int, mtime_ns: int, ctime_ns: int, size: int):
+    """A sibling Dockerfile read once per version (a rename gives it another inode and ctime)."""
     from ..syntax import DockerfileSyntaxError, tokenize
 
     try:
-        return _facts(tokenize(Path(path).read_bytes()))
-    except (OSError, DockerfileSyntaxError):
+        text = Path(path).read_bytes().decode("utf-8")
+        return _FACTS_BY_TEXT.get(text) or _facts(tokenize(text))
+    except (OSError, UnicodeDecodeError, DockerfileSyntaxError):
         return None
 
 
+# A Dockerfile's facts by its text: each pass asks again, mostly of a text no fix changed, and a folder's
+# siblings are read as the texts their own first passes have.
+_FACTS_BY_TEXT: dict[str, tuple] = {}
+_FACTS_KEPT = 4096
+
+
 def _facts(doc):
-    sources, words, everything = _copy_facts([doc])
-    return tuple(sources), words, everything, any("python" in s.base_expanded for s in doc.stages)
+    fact = _FACTS_BY_TEXT.get(doc.text)
+    if fact is None:
+        sources, words, everything = _copy_facts([doc])
+        fact = tuple(sources), words, everything, any("python" in s.base_expanded for s in doc.stages)
+        if len(_FACTS_BY_TEXT) >= _FACTS_KEPT:
+            del _FACTS_BY_TEXT[next(iter(_FACTS_BY_TEXT))]
+        _FACTS_BY_TEXT[doc.text] = fact
+    return fact
 
 
 def _merged(facts):
@@ -210,6 +305,17 @@ def _dockerfiles_in(root: str) -> tuple[str, ...]:
         return tuple(sorted(name for name in _names_in(root) if is_dockerfile_name(name)))
     except OSError:
         return ()
+
+
+@functools.lru_cache(maxsize=256)
+def _shared_dockerfiles(root: str) -> tuple[tuple[str, str], ...]:
+    """(name, path) of the Dockerfiles in a folder that read its .dockerignore (not their own
+    `<name>.dockerignore`), in name order; listed once, as _names_in is."""
+    names = _dockerfiles_in(root)
+    if not names:
+        return ()
+    own_ignores = set(_names_in(root))
+    return tuple((name, os.path.join(root, name)) for name in names if f"{name}.dockerignore" not in own_ignores)
 
 
 def _python_files_in(root: str) -> list[Path]:

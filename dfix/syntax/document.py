@@ -283,8 +283,21 @@ class Document:
             chain.insert(0, self.stages[chain[0].parent])
         return chain
 
+    # Rules and the contract ask of most instructions, each walk from the start of the stage chain: a
+    # document's answers are kept by instruction index (the only thing of ``ins`` they depend on).
+    @cached_property
+    def _answers(self) -> dict[tuple, object]:
+        return {}
+
     def env_at(self, ins: Instruction) -> dict[str, str]:
         """ENV values in force at ``ins``, inherited through the stages it is built on."""
+        key = ("env", ins.index)
+        env = self._answers.get(key)
+        if env is None:
+            env = self._answers[key] = self._env_at(ins)
+        return dict(env)  # the caller's to change
+
+    def _env_at(self, ins: Instruction) -> dict[str, str]:
         stage = self.stage_of(ins)
         env: dict[str, str] = {}
         if stage is None:
@@ -325,6 +338,13 @@ class Document:
         value (ENV values cannot be overridden at build time); None after a WORKDIR that names any other
         variable (an ARG, which --build-arg may change), which only the build knows, until an absolute
         WORKDIR sets it again."""
+        key = ("workdir", ins.index, including, start)
+        answers = self._answers
+        if key not in answers:
+            answers[key] = self._workdir_at(ins, including, start)
+        return answers[key]
+
+    def _workdir_at(self, ins: Instruction, including: bool, start: str | None) -> str | None:
         stage = self.stage_of(ins)
         path = start
         if stage is None:

@@ -390,11 +390,12 @@ def state_leak(script: Script) -> str | None:
 
 
 def _collect(node, data: bytes, to_source, out: list[Command]) -> None:
+    children = node.named_children  # a new list of new nodes each time it is asked: asked once
     if node.type == "command":
         words: list[Word] = []
         assignments: dict[str, str | None] = {}
         redirected = node.parent is not None and node.parent.type == "redirected_statement"
-        for child in node.named_children:
+        for child in children:
             if child.type == "variable_assignment":
                 name = child.child_by_field_name("name")
                 value = child.child_by_field_name("value")
@@ -411,11 +412,12 @@ def _collect(node, data: bytes, to_source, out: list[Command]) -> None:
             else:
                 words.append(Word(_literal(child, data), to_source(child.start_byte), to_source(child.end_byte)))
         out.append(Command(words, to_source(node.start_byte), to_source(node.end_byte), assignments, redirected))
-    for child in node.named_children:
-        if child.type == "command":
+    for child in children:
+        if child.type not in _WORD_NODES:
             _collect(child, data, to_source, out)
-        elif child.type not in ("word", "string", "raw_string", "concatenation"):
-            _collect(child, data, to_source, out)
+
+
+_WORD_NODES = frozenset({"word", "string", "raw_string", "concatenation"})
 
 
 _REDIRECTS = frozenset({"file_redirect", "heredoc_redirect", "herestring_redirect"})
@@ -425,8 +427,10 @@ def _literal(node, data: bytes) -> str | None:
     kind = node.type
     raw = data[node.start_byte:node.end_byte].decode("utf-8")
     if kind in ("word", "number"):
-        if "$" in raw or "`" in raw or any(ch in raw for ch in "*?["):
-            return raw if not ("$" in raw or "`" in raw) else None
+        if "$" in raw or "`" in raw:
+            return None
+        if "*" in raw or "?" in raw or "[" in raw:
+            return raw
         return _unescape(raw)
     if kind == "raw_string":
         return raw[1:-1]
@@ -441,6 +445,8 @@ def _literal(node, data: bytes) -> str | None:
 
 
 def _unescape(raw: str) -> str:
+    if "\\" not in raw:
+        return raw  # most words: nothing to undo
     out = []
     i = 0
     while i < len(raw):
@@ -452,6 +458,8 @@ def _unescape(raw: str) -> str:
 
 
 def _unescape_double(raw: str) -> str:
+    if "\\" not in raw:
+        return raw
     out = []
     i = 0
     while i < len(raw):

@@ -121,20 +121,6 @@ def _logic_end(text: str, line: Line) -> int:
     return end
 
 
-def _is_comment(text: str, start: int, end: int) -> bool:
-    i = start
-    while i < end and text[i] in GO_SPACE:
-        i += 1
-    return i < end and text[i] == "#"
-
-
-def _is_blank(text: str, start: int, end: int) -> bool:
-    for i in range(start, end):
-        if text[i] not in GO_SPACE:
-            return False
-    return True
-
-
 class _DirectiveParser:
     def __init__(self) -> None:
         self.done = False
@@ -176,9 +162,7 @@ def tokenize_text(text: str) -> Tokens:
     while i < n:
         line = lines[i]
         end = _logic_end(text, line)
-        start = line.start
-        while start < end and text[start] in GO_SPACE:
-            start += 1
+        start = end - len(text[line.start:end].lstrip(GO_SPACE))
         if not directives.done and directives.feed(text[start:end], i):  # directives only lead the file
             line.kind = LineKind.DIRECTIVE
             i += 1
@@ -204,10 +188,12 @@ def tokenize_text(text: str) -> Tokens:
             i += 1
             cont = lines[i]
             cend = _logic_end(text, cont)
-            if _is_comment(text, cont.start, cend):
+            # one C call for the indentation a continuation line usually has, not a test per character
+            content = text[cont.start:cend].lstrip(GO_SPACE)
+            if content.startswith("#"):
                 cont.kind = LineKind.CONT_COMMENT
                 continue
-            if _is_blank(text, cont.start, cend):
+            if not content:
                 cont.kind = LineKind.CONT_BLANK
                 continue
             cont.kind = LineKind.CONT_CODE
