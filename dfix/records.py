@@ -3,8 +3,9 @@
 On Python 3.11 the dataclass decorator compiles three to six small functions for every class, about
 0.8 ms a class (1.2 ms frozen), and importing ``dataclasses`` imports ``inspect``, ``ast`` and ``dis``
 (~10 ms). dfix creates some fifty record classes before it reads a byte, which made this ~50 ms of a
-~175 ms one-file run. Here ``__init__`` is the only function compiled for a class; ``__repr__``,
-``__eq__``, ``__hash__`` and the frozen guards are shared functions reading the class's fields.
+~175 ms one-file run. Here ``__init__`` is the only function compiled for a class, when its first record
+is made; ``__repr__``, ``__eq__``, ``__hash__`` and the frozen guards are shared functions reading the
+class's fields.
 
 The semantics are the dataclass ones for the parts dfix uses, and ``tests/test_records.py`` holds them to
 the standard library's, class by class: fields from annotations (``ClassVar`` excluded) and from record
@@ -136,11 +137,11 @@ def _make(cls: type, frozen: bool, eq: bool, slots: bool) -> type:
         if name not in own:  # a method the class defines itself stays, as with dataclasses
             setattr(cls, name, value)
 
-    new("__init__", _init(cls, record_fields, frozen, slots))
+    final = [cls]  # the class the frozen guards and __init__ stand for: the slotted copy, once it is made
+    new("__init__", _first_init(final, record_fields, frozen, slots))
     new("__repr__", _repr)
     if eq:
         new("__eq__", _eq)
-    final = [cls]  # the class the frozen guards stand for: the slotted copy, once it is made
     if frozen:
         if "__setattr__" in own or "__delattr__" in own:
             raise TypeError(f"cannot overwrite attribute __setattr__ or __delattr__ in class {cls.__name__}")
@@ -166,6 +167,18 @@ def _values_getter(names: tuple[str, ...]):
     from operator import attrgetter
 
     return attrgetter(*names)
+
+
+def _first_init(final: list[type], record_fields: tuple[Field, ...], frozen: bool, slots: bool):
+    """The __init__ a record class has until its first record is made, which compiles the real one and puts it
+    in its place: compiling is most of what a record class costs, and a run makes records of about half."""
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        cls = final[0]
+        real = _init(cls, record_fields, frozen, slots)
+        cls.__init__ = real
+        real(self, *args, **kwargs)
+
+    return __init__
 
 
 def _init(cls: type, record_fields: tuple[Field, ...], frozen: bool, slots: bool):

@@ -203,3 +203,19 @@ def test_dfix_runs_without_importing_dataclasses(tmp_path):
     done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True,
                           env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     assert "LOADED []" in done.stderr, done.stderr
+
+
+def test_init_is_compiled_when_the_first_record_is_made_and_serves_subclasses():
+    @records.record(frozen=True, slots=True)
+    class Pair:
+        a: int
+        b: int = 2
+
+    class Named(Pair):  # not a record: it inherits Pair's __init__, the first one included
+        __slots__ = ()
+
+    assert not Pair.__init__.__code__.co_filename.startswith("<record")
+    first = Named(1)
+    assert Pair.__init__.__code__.co_filename == "<record test_init_is_compiled_when_the_first_record_is_made_and_serves_subclasses.<locals>.Pair>"
+    assert (first.a, first.b, Pair(3, 4).b, Named(5).a) == (1, 2, 4, 5)
+    assert isinstance(first, Pair) and hash(first) == hash((1, 2))
