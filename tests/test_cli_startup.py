@@ -4,6 +4,7 @@ exactly what the full command line reader (typer, commands.py) says for the same
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -11,6 +12,10 @@ from .conftest import ROOT
 
 FILE = ROOT / "fixtures" / "realworld" / "asterisk-voip-expose-ranges.Dockerfile"
 ENV = dict(os.environ, PYTHONPATH=str(ROOT))
+
+
+CODE_READERS = {f"dfix.context.app.{name}" for name in
+                ("analysis", "modules", "evaluate", "target", "routes", "values", "source", "reload", "frameworks")}
 
 
 def _dfix(*args: str, importtime: bool = False, cwd=ROOT) -> subprocess.CompletedProcess:
@@ -22,7 +27,7 @@ def test_one_file_check_imports_only_what_it_needs(tmp_path):
     # alone in a folder, as the benchmark runs it: inside this repository its pyproject.toml is config to read
     (tmp_path / "Dockerfile").write_bytes(FILE.read_bytes())
     proc = _dfix("--check", "Dockerfile", importtime=True, cwd=tmp_path)
-    imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    imported = _imported(proc)
     assert "dfix.engine" in imported and proc.returncode in (0, 1)
     heavy = {name for name in imported if name.split(".")[0] in ("typer", "click", "rich", "libcst")}
     assert not heavy, sorted(heavy)
@@ -31,6 +36,33 @@ def test_one_file_check_imports_only_what_it_needs(tmp_path):
     unneeded = {"tomllib", "tomli", "dfix.compose", "dfix.compose.document", "ruamel", "jsonschema",
                 "dfix.context.app.frameworks", "subprocess", "tarfile", "hashlib"}
     assert not imported & unneeded, sorted(imported & unneeded)
+    # the app reader reads the command, which runs asterisk, and stops there: no server's module is
+    # loaded, nor the readers of Python code
+    assert "dfix.context.app.command" in imported
+    app_code = {name for name in imported if name.startswith("dfix.context.app.servers.") or name in CODE_READERS}
+    assert not app_code, sorted(app_code)
+
+
+def test_one_file_check_of_a_file_without_a_command_loads_no_app_reader(tmp_path):
+    # the base image's command runs: there is no app of this file's to read
+    text = (ROOT / "fixtures" / "realworld" / "docker-library-golang-alpine.Dockerfile").read_text(encoding="utf-8")
+    assert "CMD" not in text and "ENTRYPOINT" not in text
+    (tmp_path / "Dockerfile").write_text(text, encoding="utf-8")
+    proc = _dfix("--check", "Dockerfile", importtime=True, cwd=tmp_path)
+    imported = _imported(proc)
+    assert "dfix.rules._app" in imported and proc.returncode in (0, 1)
+    assert not {name for name in imported if name.startswith("dfix.context.app")}
+
+
+def test_one_file_check_loads_only_the_server_its_command_names(tmp_path):
+    shutil.copytree(ROOT / "examples" / "fastapi-naive", tmp_path, dirs_exist_ok=True)
+    proc = _dfix("--check", "--format", "json", "Dockerfile", importtime=True, cwd=tmp_path)
+    imported = _imported(proc)
+    assert proc.returncode == 1 and '"DF' in proc.stdout  # its uvicorn --reload and more
+    # uvicorn's app is read through the code readers; the other servers' modules stay on disk
+    assert {"dfix.context.app.servers.uvicorn", "dfix.context.app.evaluate", "dfix.context.app.routes"} <= imported
+    servers = {name for name in imported if name.startswith("dfix.context.app.servers.")}
+    assert servers == {"dfix.context.app.servers.uvicorn"}, sorted(servers)
 
 
 def _imported(proc: subprocess.CompletedProcess) -> set[str]:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import posixpath
+from typing import TYPE_CHECKING
 
-from ..context.app import AppFacts, analyze_app
 from ..syntax.command import shell_text_of
+
+if TYPE_CHECKING:
+    from ..context.app import AppFacts
 
 
 _FACTS: dict[tuple, AppFacts | None] = {}
@@ -110,5 +113,7 @@ def _analyze(doc, stage, context) -> AppFacts | None:
             elif (into and path == posixpath.join(target, posixpath.basename(rel))) or (not into and path == target):
                 return rel
         return None
+
+    from ..context.app import analyze_app  # the app reader loads for a final stage that runs a command
 
     return analyze_app(context.root, argv, workdir, env, resolve, exposed, overlay=context.overlay)

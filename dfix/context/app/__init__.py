@@ -1,6 +1,7 @@
 """The Python app a Dockerfile's command runs: ``analyze_app`` (facts.py) is the one entry point; the
 modules beside it each do one job of reading the app (their docstrings say which). Importing this package
-costs only facts.py; the readers load when an app is analysed."""
+costs only facts.py; the command's reader loads when an app is analysed, and the readers of Python code
+and each server's module only once the command starts them."""
 
 from .facts import AppFacts, analyze_app
 

@@ -10,7 +10,6 @@ import shlex
 from types import ModuleType
 
 from .servers import BY_PROGRAM
-from .servers import python as python_server
 from .words import _expand, _first_positional
 
 _SHELLS = {"sh", "bash", "dash", "ash", "zsh", "ksh"}
@@ -193,22 +192,10 @@ class CommandReader:
     def server_kind(self, words: list[str]) -> str | None:
         head = posixpath.basename(words[0])
         if head in BY_PROGRAM:
-            return BY_PROGRAM[head].NAME
+            return BY_PROGRAM[head]
         if _PYTHON.match(head):
             return "python"
         return None
-
-    def dispatch(self, words: list[str]) -> None:
-        head = posixpath.basename(words[0])
-        program = BY_PROGRAM.get(head)
-        args = words[1:]
-        if program is None and _PYTHON.match(head):
-            python_server.cli(self, args)
-            return
-        if program is None:
-            self.note(f"The command runs {words[0]}, which is not a Python server dfix knows.")
-            return
-        self.start_program(program, args)
 
     def start_program(self, server: ModuleType, args: list[str]) -> None:
         server.cli(self, args)

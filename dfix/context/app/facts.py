@@ -55,14 +55,21 @@ def analyze_app(
     ``resolve`` maps an absolute container path to the context-relative path the COPY instructions put
     there (or None); ``exposed`` are the final stage's EXPOSEd ports.
     """
-    from .analysis import Analysis
+    from .reading import Reading
 
     facts = AppFacts()
-    analysis = Analysis(Path(context_root), list(argv), workdir or "/", dict(env), resolve, list(exposed), facts)
+    reading = Reading(Path(context_root), list(argv), workdir or "/", dict(env), resolve, list(exposed), facts)
     # files a pending fix rewrites (context-relative path -> text): read instead of the disk
-    analysis.overlay = dict(overlay or {})
+    reading.overlay = dict(overlay or {})
     try:
-        analysis.run()
+        started = reading.start()
+        if started is not None:
+            from .analysis import Analysis  # the readers of Python code load only for a command that runs it
+            from .servers import server
+
+            name, args = started
+            Analysis.carry_on(reading).start_program(server(name), args)
+        reading.finish()
     except RecursionError:
         facts.notes.append("The app's code nests too deeply to analyse.")
     return facts

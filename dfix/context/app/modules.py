@@ -1,5 +1,5 @@
-"""The container's module search: which context file a container path is (through the COPY
-instructions), sys.path in the order the container's Python builds it, and the modules loaded from it."""
+"""The container's module search: sys.path in the order the container's Python builds it, and the modules
+loaded from it (which context file a container path is, through the COPY instructions, is reading.py's)."""
 
 from __future__ import annotations
 
@@ -14,19 +14,6 @@ class ModuleSearch:
 
     MAX_MODULES = 200
     MAX_FILE_BYTES = 2_000_000
-
-    def context_file(self, container_path: str) -> str | None:
-        rel = self.resolve_path(posixpath.normpath(container_path))
-        if rel is None:
-            return None
-        rel = posixpath.normpath(rel.replace("\\", "/")).lstrip("/")
-        if rel.startswith("../") or rel == "..":
-            return None
-        path = self.root / rel
-        return rel if rel in self.overlay or path.is_file() else None
-
-    def abs_path(self, path: str, base: str | None = None) -> str:
-        return posixpath.normpath(posixpath.join(base or self.cwd, path))
 
     def base_path(self, first: str, extra: Sequence[str] = ()) -> None:
         """sys.path: the first entry, then directories a flag names, then PYTHONPATH."""

@@ -3,12 +3,13 @@ default), its host, and the health route among the app's routes."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .route import HEALTH_PATHS
-from .servers import DEFAULT_PORTS
-from .source import _Scope
+from .servers import default_port
 from .words import _port_number, _split_hostport
+
+if TYPE_CHECKING:
+    from .source import _Scope
 
 
 class Listening:
@@ -64,7 +65,7 @@ class Listening:
             self.note(f"{scope.mod.rel}:{scope.mod.line(call)}: the port passed to {source} is not a constant dfix can read.")
 
     def finish_port(self) -> None:
-        default = DEFAULT_PORTS.get(self.f.server or "")
+        default = default_port(self.f.server)
         for candidate in (self.port_cmd, self.port_code, self.port_config, self.port_env):
             if candidate is not None:
                 self.f.port, self.f.port_source = candidate
@@ -87,6 +88,10 @@ class Listening:
             self.note(f"The server listens on {self.f.port} but EXPOSE lists {', '.join(map(str, sorted(set(self.exposed))))}.")
 
     def finish_health(self) -> None:
+        if not self.f.routes:
+            return
+        from .route import HEALTH_PATHS  # loaded already by the reader that found the routes
+
         for wanted in HEALTH_PATHS:
             for route in self.f.routes:
                 if route.path in (wanted, wanted + "/") and (set(route.methods) & {"GET", "*"}):

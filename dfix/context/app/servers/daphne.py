@@ -10,10 +10,7 @@ from ..words import _has, _last, _options
 if TYPE_CHECKING:
     from ..analysis import Analysis
 
-NAME = "daphne"  # AppFacts.server
 DEFAULT_PORT = 8000
-EXECUTABLES = ("daphne",)
-PYTHON_MODULES = ("daphne",)  # python -m NAME
 
 _DAPHNE_VALUE = frozenset(
     "-p --port -b --bind -u --unix-socket --fd -e --endpoint -v --verbosity -t --http-timeout --access-log "

@@ -10,10 +10,7 @@ from ..words import _has, _last, _options, _split_hostport
 if TYPE_CHECKING:
     from ..analysis import Analysis
 
-NAME = "django-runserver"  # AppFacts.server
 DEFAULT_PORT = 8000
-EXECUTABLES = ("django-admin", "django-admin.py")
-PYTHON_MODULES = ("django",)  # python -m NAME
 
 _RUNSERVER_VALUE = frozenset({"--settings", "--pythonpath", "-v", "--verbosity"})
 

@@ -10,10 +10,7 @@ from ..words import _has, _last, _options
 if TYPE_CHECKING:
     from ..analysis import Analysis
 
-NAME = "fastapi-cli"  # AppFacts.server
 DEFAULT_PORT = 8000
-EXECUTABLES = ("fastapi",)
-PYTHON_MODULES = ()  # python -m NAME
 
 _FASTAPI_VALUE = frozenset({"--host", "--port", "--app", "--workers", "--root-path", "--entrypoint", "-e", "--forwarded-allow-ips"})
 

@@ -11,10 +11,7 @@ from ..words import _TRUE_WORDS, _first_positional, _has, _last, _options, _port
 if TYPE_CHECKING:
     from ..analysis import Analysis
 
-NAME = "flask"  # AppFacts.server
 DEFAULT_PORT = 5000
-EXECUTABLES = ("flask",)
-PYTHON_MODULES = ("flask",)  # python -m NAME
 
 _FLASK_GLOBAL_VALUE = frozenset({"--app", "-A", "-e", "--env-file"})
 

@@ -10,10 +10,7 @@ from ..words import _TRUE_WORDS, _has, _last, _options, _port_number
 if TYPE_CHECKING:
     from ..analysis import Analysis
 
-NAME = "granian"  # AppFacts.server
 DEFAULT_PORT = 8000
-EXECUTABLES = ("granian",)
-PYTHON_MODULES = ("granian",)  # python -m NAME
 
 _GRANIAN_VALUE = frozenset(
     "--host --port --interface --http --workers --threads --blocking-threads --runtime-threads "
@@ -33,7 +30,7 @@ _INTERFACES = {"asgi": "asgi", "asginl": "asgi", "wsgi": "wsgi", "rsgi": "rsgi"}
 
 
 def cli(an: Analysis, args: list[str]) -> None:
-    an.f.server = NAME
+    an.f.server = "granian"
     opts, positional = _options(args, _GRANIAN_VALUE)
     interface = (_last(opts, "--interface") or an.env.get("GRANIAN_INTERFACE") or "rsgi").lower()
     an.f.interface = _INTERFACES.get(interface)

@@ -13,10 +13,7 @@ from ..words import _has, _last, _options, _port_number
 if TYPE_CHECKING:
     from ..analysis import Analysis
 
-NAME = "gunicorn"  # AppFacts.server
 DEFAULT_PORT = 8000
-EXECUTABLES = ("gunicorn",)
-PYTHON_MODULES = ("gunicorn",)  # python -m NAME
 
 _GUNICORN_VALUE = frozenset(
     "-b --bind -c --config -k --worker-class -w --workers --threads -t --timeout --graceful-timeout "

@@ -9,10 +9,7 @@ from ..words import _has, _last, _options
 if TYPE_CHECKING:
     from ..analysis import Analysis
 
-NAME = "hypercorn"  # AppFacts.server
 DEFAULT_PORT = 8000
-EXECUTABLES = ("hypercorn",)
-PYTHON_MODULES = ("hypercorn",)  # python -m NAME
 
 _HYPERCORN_VALUE = frozenset(
     "-b --bind --insecure-bind --quic-bind -c --config -k --worker-class -w --workers --root-path "

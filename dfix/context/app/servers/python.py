@@ -5,10 +5,9 @@ from __future__ import annotations
 import posixpath
 from typing import TYPE_CHECKING, Any, Iterator
 
-from .. import reload
 from ..source import _arg, _calls_in, _cst, _Mod, _Scope, _statements
 from ..values import _Local
-from . import BY_NAME, BY_PYTHON_MODULE, STARTED_BY, django_admin, flask
+from . import BY_PYTHON_MODULE, STARTED_BY, server
 
 if TYPE_CHECKING:
     from ..analysis import Analysis
@@ -47,7 +46,7 @@ def cli(an: Analysis, args: list[str]) -> None:
     if module is not None:
         program = BY_PYTHON_MODULE.get(module)
         if program is not None:
-            an.start_program(program, rest)
+            an.start_program(server(program), rest)
             return
         _python_module(an, module, rest)
         return
@@ -83,7 +82,7 @@ def _python_module(an: Analysis, dotted: str, rest: list[str]) -> None:
         return
     an.entry.append(mod)
     if rest and rest[0] == "runserver" and _calls_django(an, mod):
-        django_admin.runserver(an, rest[1:], mod)
+        server("django-runserver").runserver(an, rest[1:], mod)
         return
     _script_servers(an, mod)
 
@@ -105,7 +104,7 @@ def _python_script(an: Analysis, script: str, rest: list[str]) -> None:
     an.entry.append(mod)
     if rest and rest[0] == "runserver":
         if _calls_django(an, mod):
-            django_admin.runserver(an, rest[1:], mod)
+            server("django-runserver").runserver(an, rest[1:], mod)
             return
     _script_servers(an, mod)
 
@@ -123,7 +122,7 @@ def _script_servers(an: Analysis, mod: _Mod) -> None:
         qual = an.qual(scope, call.func)
         cst = _cst()
         if qual in STARTED_BY:
-            served.append((STARTED_BY[qual].NAME, scope, call))
+            served.append((STARTED_BY[qual], scope, call))
         elif isinstance(call.func, cst.Attribute) and call.func.attr.value == "run":
             obj = an.app_object(scope, call.func.value)
             if obj is not None and obj.kind == "app" and obj.framework == "flask":
@@ -131,6 +130,8 @@ def _script_servers(an: Analysis, mod: _Mod) -> None:
             elif obj is None and (_arg(call, None, "debug") is not None or _arg(call, None, "use_reloader") is not None):
                 an.note(f"{scope.mod.rel}:{scope.mod.line(call)} calls {scope.mod.code(call.func)} on an object dfix "
                           f"cannot identify as a Flask app.")
+    from .. import reload  # the reload rewrite matters only once a script is read
+
     reload.report_reload_calls(an, served)
     if not served:
         an.f.server = "python"
@@ -141,9 +142,9 @@ def _script_servers(an: Analysis, mod: _Mod) -> None:
         an.note(f"{mod.rel} can start the server in {len(kinds)} places; dfix read the first.")
     kind, scope, call = served[0]
     if kind == "app.run":
-        flask.app_run_call(an, scope, call)
+        server("flask").app_run_call(an, scope, call)
     else:
-        BY_NAME[kind].started(an, scope, call)
+        server(kind).started(an, scope, call)
 
 
 def _reachable_calls(an: Analysis, mod: _Mod) -> list[tuple[_Scope, Any]]:

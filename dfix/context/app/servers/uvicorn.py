@@ -10,11 +10,7 @@ from ..words import _TRUE_WORDS, _has, _last, _options, _port_number
 if TYPE_CHECKING:
     from ..analysis import Analysis
 
-NAME = "uvicorn"  # AppFacts.server
 DEFAULT_PORT = 8000
-EXECUTABLES = ("uvicorn",)
-PYTHON_MODULES = ("uvicorn",)  # python -m NAME
-STARTED_BY = ("uvicorn.run", "uvicorn.main.run", "uvicorn.Config", "uvicorn.config.Config")  # calls in a script's code that start this server: started()
 
 _UVICORN_VALUE = frozenset(
     "--host --port --uds --fd --reload-dir --reload-include --reload-exclude --reload-delay --workers --loop "

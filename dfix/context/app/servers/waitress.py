@@ -10,11 +10,7 @@ from ..words import _has, _last, _options, _split_hostport
 if TYPE_CHECKING:
     from ..analysis import Analysis
 
-NAME = "waitress"  # AppFacts.server
 DEFAULT_PORT = 8080
-EXECUTABLES = ("waitress-serve", "waitress")
-PYTHON_MODULES = ("waitress",)  # python -m NAME
-STARTED_BY = ("waitress.serve",)  # calls in a script's code that start this server: started()
 
 _WAITRESS_VALUE = frozenset(
     "--host --port --listen --unix-socket --unix-socket-perms --url-scheme --url-prefix --ident --threads "
