@@ -15,11 +15,12 @@ import zlib
 from functools import lru_cache
 from pathlib import Path
 
+from .lazy_regex import lazy_compile
 from .records import fields, record, replace
 
 _HUB_PREFIXES = ("docker.io/", "index.docker.io/", "registry-1.docker.io/")
 # a tag naming "nonroot" is the convention of distroless, chainguard and others for a non-root default user
-_NONROOT_TAG = re.compile(r"(:|-)nonroot\b")
+_NONROOT_TAG = lazy_compile(r"(:|-)nonroot\b")
 USER_TOOL = {"debian": "useradd", "ubuntu": "useradd", "rhel": "useradd", "alpine": "adduser"}
 
 

@@ -13,6 +13,7 @@ import posixpath
 import re
 
 from . import base_images
+from .lazy_regex import lazy_compile
 from .syntax import Document, Instruction
 from .syntax.command import (
     command_is_paired, command_words, dev_flag_positions, healthcheck_shell_text, literal_command, shell_tokens,
@@ -102,7 +103,7 @@ def contract(doc: Document) -> dict[str, object]:
     return facets
 
 
-_PLAIN_PATH = re.compile(r"^/[A-Za-z0-9_.@+:/=,-]*$")
+_PLAIN_PATH = lazy_compile(r"^/[A-Za-z0-9_.@+:/=,-]*$")
 
 
 def _workdir_folds(doc: Document, stage) -> tuple[set[int], dict[int, str]]:
@@ -336,7 +337,7 @@ def _operands(words) -> list[str]:
     return [w for w in words[1:] if not w.startswith("-")]
 
 
-_NUMERIC_OWNER = re.compile(r"^\d+:\d+$")
+_NUMERIC_OWNER = lazy_compile(r"^\d+:\d+$")
 
 
 def _hands_over(item: tuple) -> bool:

@@ -11,13 +11,13 @@ several rules applied, each is tried alone so one bad fix does not hold back the
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Iterable, Sequence
 
 from . import oracle
 from .context import BuildContext
 from .contract import contract, differences
+from .lazy_regex import lazy_compile
 from .pragmas import Pragmas
 from .records import field, record, replace
 from .rules import ALL_RULES, Finding, Rule, RuleContext, Safety, unknown_code
@@ -295,7 +295,7 @@ def _fix(
     return _Outcome(current, applied, remaining, first or [], failure, files)
 
 
-_LINE_REFERENCE = re.compile(r"\bline (\d+)\b")
+_LINE_REFERENCE = lazy_compile(r"\bline (\d+)\b")
 
 
 def _in_input(finding: Finding, rule: Rule, origins: Origins, seen_in: Document) -> Finding:

@@ -8,14 +8,16 @@ import re
 from pathlib import Path
 from typing import Iterator
 
+from .lazy_regex import lazy_compile
+
 
 SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache"})
 _PATTERNS = ("Dockerfile", "Dockerfile.*", "*.Dockerfile", "Containerfile", "Containerfile.*")
 # the patterns as one regex (fnmatchcase of each, or-ed): discovery asks for every name in the tree
-_DOCKERFILE_NAME = re.compile("|".join(fnmatch.translate(pattern) for pattern in _PATTERNS))
+_DOCKERFILE_NAME = lazy_compile("|".join(fnmatch.translate(pattern) for pattern in _PATTERNS))
 
 
-COMPOSE_NAME = re.compile(r"(?:docker-)?compose(?:[.\-_][A-Za-z0-9_.\-]+)?\.ya?ml\Z", re.IGNORECASE)
+COMPOSE_NAME = lazy_compile(r"(?:docker-)?compose(?:[.\-_][A-Za-z0-9_.\-]+)?\.ya?ml\Z", re.IGNORECASE)
 
 
 def is_compose_name(name: str) -> bool:

@@ -23,17 +23,18 @@ from __future__ import annotations
 import re
 from typing import Callable, Iterable
 
+from .lazy_regex import lazy_compile
 from .records import field, record
 from .syntax import Document, LineKind
 from .syntax.tokenizer import GO_SPACE
 
 _CODES = r"[A-Za-z0-9]+(?:[ \t]*,[ \t]*[A-Za-z0-9]+)*"
-_DFIX = re.compile(rf"#[ \t]*dfix:[ \t]*(?:(?P<file>ignore-file)|ignore(?:[ \t]*=[ \t]*(?P<codes>{_CODES}))?)")
+_DFIX = lazy_compile(rf"#[ \t]*dfix:[ \t]*(?:(?P<file>ignore-file)|ignore(?:[ \t]*=[ \t]*(?P<codes>{_CODES}))?)")
 # hadolint's own grammar (Hadolint.Pragma): codes are made of D, L, S, C and digits, nothing may follow
-_HADOLINT = re.compile(r"#[ \t]*hadolint[ \t]+(?P<global>global[ \t]+)?ignore[ \t]*=[ \t]*(?P<codes>[DLSC0-9]+(?:[ \t]*,[ \t]*[DLSC0-9]+)*)")
+_HADOLINT = lazy_compile(r"#[ \t]*hadolint[ \t]+(?P<global>global[ \t]+)?ignore[ \t]*=[ \t]*(?P<codes>[DLSC0-9]+(?:[ \t]*,[ \t]*[DLSC0-9]+)*)")
 # what reads as an attempt at a dfix pragma: `# dfix:` anything, or `# dfix ignore` without the colon
-_MEANT_FOR_DFIX = re.compile(r"#[ \t]*dfix[ \t]*(?::|ignore)", re.IGNORECASE)
-_DFIX_PREFIX = re.compile(rf"#[ \t]*dfix:[ \t]*ignore[ \t]*=[ \t]*{_CODES}")
+_MEANT_FOR_DFIX = lazy_compile(r"#[ \t]*dfix[ \t]*(?::|ignore)", re.IGNORECASE)
+_DFIX_PREFIX = lazy_compile(rf"#[ \t]*dfix:[ \t]*ignore[ \t]*=[ \t]*{_CODES}")
 _PRAGMA_FORMS = "`# dfix: ignore`, `# dfix: ignore=CODE,...` or `# dfix: ignore-file`"
 
 

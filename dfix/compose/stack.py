@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -30,6 +29,7 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 
+from ..lazy_regex import lazy_compile
 from ..records import field, record
 
 
@@ -330,7 +330,7 @@ class Stack:
             return []
 
 
-_FRACTION = re.compile(r"(\.\d{1,6})\d*")
+_FRACTION = lazy_compile(r"(\.\d{1,6})\d*")
 
 
 def _when(stamp) -> float | None:

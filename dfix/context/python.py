@@ -9,13 +9,14 @@ import re
 import shlex
 from pathlib import PurePosixPath
 
+from ..lazy_regex import lazy_compile
 from ..records import field, record
 from ..tomlreader import tomllib
 from . import BuildContext
 
-_INCLUDE = re.compile(r"^\s*(-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+|(?=\S))(\S+)")
-_LOCAL_OPTION = re.compile(r"^\s*(-e|--editable|-f|--find-links)(?:\s*=\s*|\s+)(\S+)")
-_URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://|^git\+|^hg\+|^svn\+|^bzr\+")
+_INCLUDE = lazy_compile(r"^\s*(-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+|(?=\S))(\S+)")
+_LOCAL_OPTION = lazy_compile(r"^\s*(-e|--editable|-f|--find-links)(?:\s*=\s*|\s+)(\S+)")
+_URL = lazy_compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://|^git\+|^hg\+|^svn\+|^bzr\+")
 
 
 @record
@@ -139,7 +140,7 @@ def pyproject_extra_files(data: dict) -> list[str]:
     return []
 
 
-_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+([A-Za-z_]\w*)(?:\.[\w.]*)?[ \t]+import\b|import[ \t]+([^#\n;]+))", re.M)
+_IMPORT = lazy_compile(r"^[ \t]*(?:from[ \t]+([A-Za-z_]\w*)(?:\.[\w.]*)?[ \t]+import\b|import[ \t]+([^#\n;]+))", re.M)
 _NOT_APP_CODE = frozenset({".git", ".venv", "venv", "env", "node_modules", "__pycache__", ".tox", ".nox",
                            "site-packages", ".mypy_cache", ".pytest_cache"})
 _MOST_FILES = 5000
@@ -215,8 +216,8 @@ def declared_distributions(context: BuildContext, folder: str = "") -> set[str]:
     return names
 
 
-_REQUIREMENT_FILE = re.compile(r"(^|/)(requirements[^/]*|[^/]*requirements)\.(txt|in)$|^requirements/[^/]+\.(txt|in)$")
-_REQUIREMENT_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+_REQUIREMENT_FILE = lazy_compile(r"(^|/)(requirements[^/]*|[^/]*requirements)\.(txt|in)$|^requirements/[^/]+\.(txt|in)$")
+_REQUIREMENT_NAME = lazy_compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
 def required_distributions(context: BuildContext, folder: str = "") -> set[str]:
@@ -253,8 +254,8 @@ def required_distributions(context: BuildContext, folder: str = "") -> set[str]:
     return names
 
 
-_PIN_FILE = re.compile(r"^(requirements[^/]*|[^/]*requirements|constraints[^/]*)\.txt$")
-_EXACT_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*===?\s*([A-Za-z0-9][A-Za-z0-9.+!_-]*)\s*(?:;.*)?$")
+_PIN_FILE = lazy_compile(r"^(requirements[^/]*|[^/]*requirements|constraints[^/]*)\.txt$")
+_EXACT_PIN = lazy_compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*===?\s*([A-Za-z0-9][A-Za-z0-9.+!_-]*)\s*(?:;.*)?$")
 _PINS_CACHE: dict[tuple, dict[str, tuple[str, str]]] = {}
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from ..lazy_regex import lazy_compile
+
 # distributions that install one of the tools (and plugins of it), as `pip install` names them
 TOOL_DISTRIBUTIONS = {
     "poetry": "poetry", "poetry-core": "poetry", "poetry-plugin-export": "poetry", "poetry-plugin-bundle": "poetry",
@@ -20,7 +22,7 @@ TOOL_COMPANIONS = frozenset({"pip", "setuptools", "wheel"})
 # the programs each tool puts on PATH
 TOOL_PROGRAMS = {"poetry": ("poetry",), "pipenv": ("pipenv",), "uv": ("uv", "uvx")}
 # images that ship the uv binary, copied in with COPY --from
-UV_IMAGE = re.compile(r"^(ghcr\.io/)?astral-sh/uv(:[\w.-]+)?(@sha256:[0-9a-f]{64})?$")
+UV_IMAGE = lazy_compile(r"^(ghcr\.io/)?astral-sh/uv(:[\w.-]+)?(@sha256:[0-9a-f]{64})?$")
 
 # Import name -> distributions that provide it, for what poetry 1.8-2.x and pipenv put in site-packages
 # (their requirements and those of their requirements). uv is one static binary and brings nothing.

@@ -8,9 +8,8 @@ runtime package exists and is what the -dev package depends on); the Alpine name
 
 from __future__ import annotations
 
-import re
-
 from .. import base_images
+from ..lazy_regex import lazy_compile
 
 DEBIAN_RELEASES = ("bullseye", "bookworm", "trixie")
 # releases python:* tags have named (or will) that the tables do not cover: never the default's names
@@ -117,7 +116,7 @@ ALPINE_RUNTIME = {
     "libpng-dev": "libpng", "bzip2-dev": "libbz2", "xz-dev": "xz-libs",
 }
 
-_DEV = re.compile(r"-dev(:\w+)?$")
+_DEV = lazy_compile(r"-dev(:\w+)?$")
 
 
 def debian_release(image: str) -> str | None:

@@ -5,8 +5,8 @@ the entrypoint script that starts it. DF302 hands those folders to the user, or 
 from __future__ import annotations
 
 import posixpath
-import re
 
+from ..lazy_regex import lazy_compile
 from ..syntax.shell import script_of
 
 
@@ -47,10 +47,10 @@ def within(path: str, folder: str) -> bool:
 
 
 # `uv run` (not `uv run --no-sync`) syncs the project's environment, dev group included, before it runs
-_UV_RUN = re.compile(r"(?<![\w/.-])uv\s+run\b([^\n;&|]*)")
+_UV_RUN = lazy_compile(r"(?<![\w/.-])uv\s+run\b([^\n;&|]*)")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _UV_ENV_COMMANDS = frozenset({"sync", "run", "add", "remove", "venv"})
-PYTHON = re.compile(r"^python(\d+(\.\d+)*)?$")
+PYTHON = lazy_compile(r"^python(\d+(\.\d+)*)?$")
 
 
 def final_env(chain) -> dict[str, str]:
@@ -147,7 +147,7 @@ def _writes_env(doc, ins, venv: str, env: dict[str, str]) -> bool:
     return False
 
 
-_MANAGE = re.compile(r"(^|/)manage\.py$")
+_MANAGE = lazy_compile(r"(^|/)manage\.py$")
 
 
 def _runs_django_management(command) -> bool:

@@ -12,6 +12,7 @@ import re
 from .. import base_images
 from ..context.dockerignore import DockerIgnore
 from ..context.python import declared_distributions, imported_top_level_modules
+from ..lazy_regex import lazy_compile
 from ..syntax.shell import script_of
 from ._python_tools import TOOL_PROGRAMS, UV_IMAGE, undeclared_tool_imports
 from ._runtime_libs import OTHER_DEBIAN, debian_release, is_build_only, runtime_counterpart
@@ -20,9 +21,9 @@ from ._split_text import VENV, SplitText
 from .dependency_layer_order import _context_path, _copy_mapping
 
 # Paths that say the app expects packages where a plain `pip install` puts them, not in a virtualenv
-_SYSTEM_SITE = re.compile(r"/usr/local/lib/python|site-packages|/usr/local/bin/python|\bvenv\b|VIRTUAL_ENV")
+_SYSTEM_SITE = lazy_compile(r"/usr/local/lib/python|site-packages|/usr/local/bin/python|\bvenv\b|VIRTUAL_ENV")
 # a uv project keeps its environment where uv put it, so only the system paths matter there
-_SYSTEM_PATHS = re.compile(r"/usr/local/lib/python|site-packages|/usr/local/bin/python")
+_SYSTEM_PATHS = lazy_compile(r"/usr/local/lib/python|site-packages|/usr/local/bin/python")
 _PROJECT_ENV_INSTALLERS = frozenset({"uv-sync", "poetry-project"})
 
 

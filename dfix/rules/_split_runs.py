@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from ..contract import hands_over_ownership
+from ..lazy_regex import lazy_compile
 from ..syntax.packages import package_command
 from ..syntax.shell import Command, script_of
 from ._python_tools import TOOL_COMPANIONS, TOOL_DISTRIBUTIONS, distribution_name
@@ -112,7 +113,7 @@ _BUILD_PROGRAMS = frozenset({
 })
 _SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh", "busybox", "eval", "source", ".", "exec", "xargs",
                      "env", "nohup", "timeout", "su", "sudo", "gosu", "su-exec", "chroot", "find"})
-_PYTHON_BUILDS = re.compile(r"(^|/)setup\.py$|^(build_ext|bdist_wheel|bdist_egg|develop|build)$")
+_PYTHON_BUILDS = lazy_compile(r"(^|/)setup\.py$|^(build_ext|bdist_wheel|bdist_egg|develop|build)$")
 
 
 def unplaceable(doc, ins) -> str | None:

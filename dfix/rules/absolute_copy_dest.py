@@ -1,15 +1,15 @@
 from __future__ import annotations
 
 import json
-import re
 
 from .. import base_images
+from ..lazy_regex import lazy_compile
 from ..syntax import Edit
 from ..syntax.document import absolute_destination, relative_destination
 from .base import Rule, Safety
 
 # a JSON string literal, to find the destination (the last one) in `COPY ["src", "dest"]`
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_STRING = lazy_compile(r'"(?:[^"\\]|\\.)*"')
 
 
 class AbsoluteCopyDest(Rule):

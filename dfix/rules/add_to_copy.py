@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import re
 
+from ..lazy_regex import lazy_compile
 from ..syntax import Edit
 from ..syntax.document import add_source_is_remote
 from .base import Rule, Safety
 
 # Suffixes BuildKit may unpack (hadolint's list plus zstd/lz4); judged case-insensitively to stay strict.
-_ARCHIVE = re.compile(
+_ARCHIVE = lazy_compile(
     r"\.(tar|z|bz2|gz|lz|lzma|lz4|tz|tb2|tbz|tbz2|tgz|tlz|tpz|txz|xz|zst|tzst|zip|rpm|deb|whl|jar|7z)$",
     re.IGNORECASE,
 )

@@ -2,16 +2,16 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from functools import lru_cache
 
+from ..lazy_regex import lazy_compile
 from ..records import record
 from ..syntax import Edit, expand_args
 from .base import Rule, Safety
 
-_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
-_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
-_VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+_TAG = lazy_compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+_DIGEST = lazy_compile(r"sha256:[0-9a-f]{64}")
+_VARIABLE = lazy_compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 _UNKNOWN = "\x00"  # stands in for an ARG without a default: its value comes from --build-arg
 _HUB_PREFIXES = ("docker.io/", "index.docker.io/", "registry-1.docker.io/")
 

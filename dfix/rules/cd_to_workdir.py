@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import posixpath
-import re
 
 from .. import base_images
+from ..lazy_regex import lazy_compile
 from ..records import record
 from ..syntax import Edit, LineKind
 from ..syntax.command import _char_offset, _parse_text
@@ -12,8 +12,8 @@ from .base import Rule, Safety
 
 _DIRECTORY_CHANGES = frozenset({"cd", "pushd", "popd"})
 # a path WORKDIR takes as written: no quotes, blanks, escapes or variables to expand differently
-_PLAIN_PATH = re.compile(r"^/[A-Za-z0-9_.@+:/=,-]*$")
-_READS_DIRECTORY_NAME = re.compile(r"\b(OLDPWD|PWD|pwd)\b")
+_PLAIN_PATH = lazy_compile(r"^/[A-Za-z0-9_.@+:/=,-]*$")
+_READS_DIRECTORY_NAME = lazy_compile(r"\b(OLDPWD|PWD|pwd)\b")
 
 
 class CdToWorkdir(Rule):

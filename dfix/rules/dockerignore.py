@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import stat
 import time
 from pathlib import Path
 
 from ..context.dockerignore import DockerIgnore
 from ..context.dockerignore import parsed as parsed_ignore
+from ..lazy_regex import lazy_compile
 from ..records import record
 from .base import FileChange, Rule, Safety
 
@@ -31,10 +31,10 @@ OPTIONAL_COMMENT = (
 ESSENTIALS = [".git", ".env"]
 PYTHON_ESSENTIALS = [".venv"]
 _APPENDED = "# added by dfix: never sent to the build"
-_WORD = re.compile(r"[\w.\-]+")
-_DOTENV = re.compile(r"\b(dotenv|load_dotenv|python-dotenv|environs|pydantic_settings|env_file)\b")
+_WORD = lazy_compile(r"[\w.\-]+")
+_DOTENV = lazy_compile(r"\b(dotenv|load_dotenv|python-dotenv|environs|pydantic_settings|env_file)\b")
 # `.env.production` and the like, named in the code: loaded by name, so never hidden by `.env.*`
-_NAMED_ENV_FILE = re.compile(r"""["'](?:\./)?(\.env\.[\w.-]+)["']""")
+_NAMED_ENV_FILE = lazy_compile(r"""["'](?:\./)?(\.env\.[\w.-]+)["']""")
 
 
 @record(frozen=True)
@@ -358,9 +358,9 @@ def _copy_facts(docs):
 
 # Option words are matched as `-` and any non-space run, one way only: patterns where `--x` could split
 # two ways backtrack exponentially on a RUN with many options and no match (every RUN is read in bulk).
-_UV_SYNC = re.compile(r"\buv\s+(?:-\S*\s+)*sync\b")
-_POETRY_IN_PROJECT = re.compile(r"virtualenvs\.in-project\s+true|POETRY_VIRTUALENVS_IN_PROJECT")
-_VENV_COMMAND = re.compile(r"\b(?:python[\d.]*\s+-m\s+venv|uv\s+venv|virtualenv)((?:\s+-\S*)*)(?:\s+([^\s;&|-]\S*))?")
+_UV_SYNC = lazy_compile(r"\buv\s+(?:-\S*\s+)*sync\b")
+_POETRY_IN_PROJECT = lazy_compile(r"virtualenvs\.in-project\s+true|POETRY_VIRTUALENVS_IN_PROJECT")
+_VENV_COMMAND = lazy_compile(r"\b(?:python[\d.]*\s+-m\s+venv|uv\s+venv|virtualenv)((?:\s+-\S*)*)(?:\s+([^\s;&|-]\S*))?")
 
 
 def _environments_made(run: str) -> set[str]:

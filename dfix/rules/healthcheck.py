@@ -4,6 +4,7 @@ import json
 import posixpath
 import re
 
+from ..lazy_regex import lazy_compile
 from ..syntax import Edit
 from .. import base_images
 from .base import Rule, Safety
@@ -111,7 +112,7 @@ def _python(doc, stage, entry, cmd) -> str | None:
     return None
 
 
-_ALLOWED = re.compile(r"^ALLOWED_HOSTS\s*=\s*(.+)$", re.M)
+_ALLOWED = lazy_compile(r"^ALLOWED_HOSTS\s*=\s*(.+)$", re.M)
 
 
 def _django_allows_loopback(ctx, facts) -> bool | None:

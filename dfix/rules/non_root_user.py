@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import posixpath
-import re
 
+from ..lazy_regex import lazy_compile
 from ..syntax import Edit
 from ..syntax.command import shell_text_of, without_final_exec
 from ..syntax.packages import package_command
@@ -16,8 +16,8 @@ from ._runtime_writes import (
 from .base import Rule, Safety
 
 DEFAULT_UID = 10001
-_ROOT = re.compile(r"^(root|0)(:.*)?$")
-_ROOT_AT_START = re.compile(r"\b(gosu|su-exec|setpriv|runuser|chroot|sudo|su)\b|\bchown\b|\bchmod\b|\bsysctl\b|\bmount\b")
+_ROOT = lazy_compile(r"^(root|0)(:.*)?$")
+_ROOT_AT_START = lazy_compile(r"\b(gosu|su-exec|setpriv|runuser|chroot|sudo|su)\b|\bchown\b|\bchmod\b|\bsysctl\b|\bmount\b")
 # Servers that expect to start as root (privileged ports, switching to their own user, system folders).
 _ROOT_DAEMONS = frozenset({
     "nginx", "httpd", "httpd-foreground", "apache2", "apache2ctl", "apachectl", "apache2-foreground", "sshd",
@@ -29,7 +29,7 @@ _SHELLS_AND_REPLS = frozenset({
     "pwsh", "iex", "ghci", "erl", "php", "perl", "R", "julia",
 })
 _ROOT_ONLY = frozenset({"apt-get", "apt", "apk", "dnf", "yum", "microdnf", "useradd", "adduser", "groupadd", "addgroup"})
-_PORT_FLAG = re.compile(r"(?:--port[= ]|-p[= ]|--bind[= ]|-b[= ]|:)(\d{1,5})\b")
+_PORT_FLAG = lazy_compile(r"(?:--port[= ]|-p[= ]|--bind[= ]|-b[= ]|:)(\d{1,5})\b")
 
 
 class NonRootUser(Rule):
@@ -148,7 +148,7 @@ class NonRootUser(Rule):
         return runtime_writes_blocked(doc, ctx, stage, chain, command)
 
 
-_ROOT_HOME = re.compile(r"(?<![\w/])(/root|~)(/|\b)")
+_ROOT_HOME = lazy_compile(r"(?<![\w/])(/root|~)(/|\b)")
 
 
 # Why /root is not handed over: the app finds what is there through root's HOME (Python's user site

@@ -1,15 +1,15 @@
 from __future__ import annotations
 
-import re
 from pathlib import PurePosixPath
 
 from ..context.python import canonical_name, follow_requirements, pinned_versions, pins_in
+from ..lazy_regex import lazy_compile
 from .base import Rule, Safety
 from ._python_tools import distribution_name
 from ._shell import package_commands, run_scripts
 
 _READS_FILE = ("-r", "--requirement", "-c", "--constraint")
-_SPECIFIER = re.compile(r"[<>=!~@]")
+_SPECIFIER = lazy_compile(r"[<>=!~@]")
 
 
 class PipVersionPin(Rule):

@@ -6,6 +6,7 @@ import os
 import re
 
 from .. import base_images
+from ..lazy_regex import lazy_compile
 from ..pragmas import Pragmas
 from ..records import field, record
 from ..syntax import Edit
@@ -31,8 +32,8 @@ _EARLY_EXIT = frozenset({"head", "read", "true", "false", ":", "exit", "echo", "
 _GREPS = frozenset({"grep", "egrep", "fgrep", "zgrep", "rg"})
 _GREP_EARLY_SHORT = frozenset("qmlL")
 _GREP_EARLY_LONG = ("--quiet", "--silent", "--max-count", "--files-with-matches", "--files-without-match")
-_SED_QUIT = re.compile(r"(^|[;{}\s\d$/])[qQ]\s*\d*\s*($|[;}])")
-_AWK_EXIT = re.compile(r"\bexit\b")
+_SED_QUIT = lazy_compile(r"(^|[;{}\s\d$/])[qQ]\s*\d*\s*($|[;}])")
+_AWK_EXIT = lazy_compile(r"\bexit\b")
 # Readers that read their input to the end when they succeed.
 _READS_ALL = frozenset({
     "sh", "bash", "ash", "dash", "zsh", "perl", "ruby", "node", "php", "tar", "bsdtar", "cpio",
@@ -43,7 +44,7 @@ _READS_ALL = frozenset({
     "chpasswd", "crontab", "patch", "psql", "mysql", "sqlite3", "envsubst", "iconv", "od", "hexdump", "xxd",
     "openssl", "dpkg", "bc",
 }) | _GREPS
-_PYTHON = re.compile(r"^python[\d.]*$")
+_PYTHON = lazy_compile(r"^python[\d.]*$")
 # Writers whose non-zero exit is an answer, not a failure: grep finding nothing, diff finding a difference.
 _ANSWERS_WITH_STATUS = _GREPS | {"diff", "cmp"}
 
@@ -73,9 +74,9 @@ _BASH_STARTUP_ENV = frozenset({"BASH_ENV", "SHELLOPTS", "BASHOPTS", "POSIXLY_COR
 # bash's variables that keep the environment's value (checked on bash 5.2): the same under both shells when an
 # ARG or ENV sets them
 _BASH_VARIABLES_FROM_ENV = frozenset({"UID", "EUID", "HOSTNAME"})
-_BRACES = re.compile(r"(?<![$\\])\{[^{}\s\"'$]*(,|\.\.)[^{}\s\"']*\}")
-_POSIX_EXPANSION = re.compile(r"^(#?)([A-Za-z_]\w*|\d+|[@*#?$!-])(:?[-=?+]|%%?|##?|$)", re.S)
-_PRINTF_BASH = re.compile(r"\\[xuUeE]|%q|%\(")
+_BRACES = lazy_compile(r"(?<![$\\])\{[^{}\s\"'$]*(,|\.\.)[^{}\s\"']*\}")
+_POSIX_EXPANSION = lazy_compile(r"^(#?)([A-Za-z_]\w*|\d+|[@*#?$!-])(:?[-=?+]|%%?|##?|$)", re.S)
+_PRINTF_BASH = lazy_compile(r"\\[xuUeE]|%q|%\(")
 
 
 @record

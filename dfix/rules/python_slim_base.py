@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 
+from ..lazy_regex import lazy_compile
 from ..syntax import Edit
 from ..context.python import required_distributions
 from ._runtime_libs import debian_release, full_image_runtime_libraries
@@ -11,7 +12,7 @@ from .base_image_pin import stage_base
 from ._split_plan import SplitPlan
 from .multi_stage_build import MultiStageBuild
 
-_VERSION = re.compile(r"\d|rc$")
+_VERSION = lazy_compile(r"\d|rc$")
 
 
 class PythonSlimBase(Rule):

@@ -7,6 +7,7 @@ import json
 import posixpath
 import re
 
+from ..lazy_regex import lazy_compile
 from ..records import field, record
 from .arguments import Flag, parse_flags, parse_key_values, parse_mount, split_words
 from .errors import DockerfileSyntaxError
@@ -408,7 +409,7 @@ def _strip_quotes(value: str) -> str:
     return value
 
 
-_VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
+_VAR = lazy_compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
 
 
 def expand_args(value: str, args: dict[str, str | None]) -> str:
@@ -437,7 +438,7 @@ def tokenize(data: str | bytes) -> Document:
     return Document(tokenize_text(data))
 
 
-_WINDOWS_ABSOLUTE = re.compile(r"^[A-Za-z]:[\\/]")
+_WINDOWS_ABSOLUTE = lazy_compile(r"^[A-Za-z]:[\\/]")
 
 
 def relative_destination(dest: str) -> bool:
@@ -464,7 +465,7 @@ def absolute_destination(dest: str, workdir: str) -> str | None:
     return path + "/" if into and not path.endswith("/") else path
 
 
-_NETWORK_SOURCE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://|^git@")
+_NETWORK_SOURCE = lazy_compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://|^git@")
 
 
 def add_source_is_remote(source: str) -> bool:

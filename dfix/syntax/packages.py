@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import re
 
+from ..lazy_regex import lazy_compile
 from ..records import field, record
 from .shell import Command, Word
 from .tool_options import APK_TAKES_VALUE, APT_TAKES_VALUE, pip_takes_value, tool_options
@@ -12,8 +12,8 @@ APT_TOOLS = frozenset({"apt-get", "apt"})
 # options that take the next word as their value, per tool (joined forms like -oX or --opt=X are one word);
 # pip's are read through its own abbreviation and cluster rules
 _OPTION_ARGS = {"apt": APT_TAKES_VALUE, "apk": APK_TAKES_VALUE}
-_PIP_NAME = re.compile(r"^pip(\d+(\.\d+)?)?$")
-_PYTHON_NAME = re.compile(r"^python(\d+(\.\d+)?)?$")
+_PIP_NAME = lazy_compile(r"^pip(\d+(\.\d+)?)?$")
+_PYTHON_NAME = lazy_compile(r"^python(\d+(\.\d+)?)?$")
 
 
 @record(slots=True)

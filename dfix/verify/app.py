@@ -10,13 +10,14 @@ import tempfile
 from pathlib import Path
 
 from ..context import BuildContext
+from ..lazy_regex import lazy_compile
 from ..syntax import DockerfileSyntaxError
 from .engines import Engine
 from .probing import HEALTH_ROUTES
 
 MAX_APP_ROUTES = 25  # routes found in the app's code, beyond the health paths
 IMPORT_SECONDS = 30.0  # an app module that serves when imported (no __main__ guard) times out in both images
-MANIFESTS = re.compile(
+MANIFESTS = lazy_compile(
     r"(requirements.*\.(txt|in)|pyproject\.toml|poetry\.lock|uv\.lock|Pipfile(\.lock)?|setup\.(py|cfg)"
     r"|package(-lock)?\.json|.*Dockerfile.*|.*Containerfile.*|\.dockerignore|\.gitignore)"
 )

@@ -17,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from ..lazy_regex import lazy_compile
 from ..records import record
 from .results import VerifyError
 
@@ -179,7 +180,7 @@ class Engine:
         self._run(["rmi", tag], timeout=120)
 
 
-_STEP = re.compile(r"^(?:\[\d+/\d+\] )?STEP \d+/\d+: (.*)$")  # multi-stage builds prefix the stage
+_STEP = lazy_compile(r"^(?:\[\d+/\d+\] )?STEP \d+/\d+: (.*)$")  # multi-stage builds prefix the stage
 
 
 def build_steps(log: str) -> list[list]:

@@ -5,20 +5,20 @@ in exec), and which server module reads the rest."""
 from __future__ import annotations
 
 import posixpath
-import re
 import shlex
 from types import ModuleType
 
+from ...lazy_regex import lazy_compile
 from .servers import BY_PROGRAM
 from .words import _expand, _first_positional
 
 _SHELLS = {"sh", "bash", "dash", "ash", "zsh", "ksh"}
 
 
-_PYTHON = re.compile(r"^(python|pypy)(\d+(\.\d+)*)?$")
+_PYTHON = lazy_compile(r"^(python|pypy)(\d+(\.\d+)*)?$")
 
 
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_ENV_NAME = lazy_compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
 _SHELL_OPERATORS = {"&&", "||", ";", "|", "&", ";;", "|&"}
