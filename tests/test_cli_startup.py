@@ -97,3 +97,19 @@ def test_the_bash_grammar_from_the_binding_is_the_packages():
     from dfix.syntax.shell import _bash_language
 
     assert Language(_bash_language()) == Language(tree_sitter_bash.language())
+
+
+def test_a_directory_run_forks_its_workers_without_importing_a_process_pool(tmp_path):
+    # concurrent.futures and multiprocessing cost ~45 ms to import and start, more than a hundred files
+    # take per core; the workers are forked by dfix.pool instead (Linux)
+    if sys.platform != "linux":
+        return
+    for path in sorted((ROOT / "fixtures" / "realworld").glob("*Dockerfile*"))[:40]:
+        shutil.copy(path, tmp_path / path.name)
+    proc = _dfix("--check", "-j", "2", ".", importtime=True, cwd=tmp_path)
+    assert proc.returncode == 1 and "40 files checked" in proc.stderr
+    lines = [line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")]
+    # each worker imports BuildKit's parser for itself (no Go runtime is forked): two workers ran
+    assert lines.count("dockerfile") == 2, lines.count("dockerfile")
+    pools = {name for name in lines if name.split(".")[0] in ("concurrent", "multiprocessing", "logging")}
+    assert not pools, sorted(pools)
