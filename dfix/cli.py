@@ -85,7 +85,25 @@ def main(argv: Optional[List[str]] = None) -> None:
     mode = "write" if "write" in quick else "check" if "check" in quick else "dry-run"
     code = run([Path(p) for p in quick["paths"] or ["."]], options, mode, quick["--format"], "quiet" in quick,
                quick.get("jobs") or cpu_count(), None, None, quick["--fail-on"], None)
+    if argv is None:
+        _end_process(code)
     sys.exit(code)
+
+
+def _end_process(code: int) -> None:
+    """End the program now: the interpreter's teardown frees every module and object one by one, ~8 ms
+    of a one-file run that has nothing left to release (mypy ends the same way). Not under a tracer,
+    profiler or coverage, which write their results at exit."""
+    if sys.gettrace() is not None or sys.getprofile() is not None or "coverage" in sys.modules:
+        return
+    import os
+
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        return  # a closed pipe: the usual exit, as before
+    os._exit(code)
 
 
 if __name__ == "__main__":
