@@ -83,11 +83,25 @@ def main(argv: Optional[List[str]] = None) -> None:
     options = Options(unsafe_fixes="unsafe_fixes" in quick, pin_digest="pin_digest" in quick,
                       use_oracle="no_oracle" not in quick)
     mode = "write" if "write" in quick else "check" if "check" in quick else "dry-run"
-    code = run([Path(p) for p in quick["paths"] or ["."]], options, mode, quick["--format"], "quiet" in quick,
-               quick.get("jobs") or cpu_count(), None, None, quick["--fail-on"], None)
+    try:
+        code = run([Path(p) for p in quick["paths"] or ["."]], options, mode, quick["--format"], "quiet" in quick,
+                   quick.get("jobs") or cpu_count(), None, None, quick["--fail-on"], None)
+    except BrokenPipeError:
+        _closed_stdout()
     if argv is None:
         _end_process(code)
     sys.exit(code)
+
+
+def _closed_stdout() -> None:
+    """The reader of stdout went away (`dfix --check . | head`): exit 1 without a word, as the full command
+    line (click) does; what is still buffered goes nowhere rather than into a second error at exit."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    sys.exit(1)
 
 
 def _end_process(code: int) -> None:
@@ -102,7 +116,7 @@ def _end_process(code: int) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
     except BrokenPipeError:
-        return  # a closed pipe: the usual exit, as before
+        _closed_stdout()
     os._exit(code)
 
 

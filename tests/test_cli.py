@@ -438,3 +438,16 @@ def test_verify_with_an_engine_it_cannot_use_is_an_error_for_the_file_and_writes
     assert f"dfix: error: {dockerfile}: --verify: unknown engine 'nerdctl'" in proc.stderr
     assert dockerfile.read_text() == "FROM python:3.12-slim\nCOPY app.py .\nCMD python app.py\n"
     assert not (tmp_path / ".dockerignore").exists()
+
+
+@pytest.mark.parametrize("extra", [[], ["--select", "DF"]], ids=["quick command line", "full command line"])
+def test_a_reader_that_stops_early_ends_the_run_quietly_with_1(extra):
+    # `dfix --check . | head`: the report's reader goes away; both command line readers exit as click does
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "dfix", "--check", *extra, str(ROOT / "fixtures" / "realworld")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert proc.stdout.read(10)
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 1
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
