@@ -122,16 +122,19 @@ class ForkPool:
         return _Worker(pid, task_write, result_read)
 
     def _hand_out(self) -> None:
-        for worker in self._workers:
+        for index, worker in enumerate(self._workers):
             if not self._waiting:
                 return
             if worker.task is None and worker.results >= 0:
-                task, message = self._waiting.popleft()
-                worker.task = task
+                task, message = self._waiting[0]
                 try:
                     _write(worker.tasks, message)
-                except OSError:  # it died idle: its end of the pipe is gone; the read side says so next
-                    pass
+                except OSError:  # it died while idle: the task goes to its replacement, untried
+                    self._ended(worker)
+                    worker = self._workers[index]
+                    _write(worker.tasks, message)
+                self._waiting.popleft()
+                worker.task = task
 
     def _serve(self) -> None:
         """Wait for a worker to answer or end; settle its task, hand out the next."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -111,3 +113,23 @@ def test_shutdown_cancels_the_waiting_tasks_when_asked():
     assert first.result()[1] == 0  # it was running: it finishes
     with pytest.raises(WorkerDied, match="cancelled"):
         waiting.result()
+
+
+def _wait_until_dead(pid: int) -> None:
+    """Until the killed child is a zombie: dead, and not yet reaped (the pool reaps it)."""
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+
+
+def test_a_worker_that_died_idle_is_replaced_and_the_next_task_runs_untried():
+    pool = ForkPool(1)
+    try:
+        pid = pool.submit(_echo, 0).result()[0]
+        os.kill(pid, signal.SIGKILL)
+        _wait_until_dead(pid)
+        answer = pool.submit(_echo, 1).result()
+        assert answer[1] == 1 and answer[0] != pid
+    finally:
+        pool.shutdown()
