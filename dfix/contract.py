@@ -33,10 +33,10 @@ _LISTS = "/var/lib/apt/lists"
 
 
 def contract(doc: Document) -> dict[str, object]:
+    first_from = doc.stages[0].from_instruction.index if doc.stages else None  # what is before it is in no stage
     facets: dict[str, object] = {
         "directives": [(d.name, d.value) for d in doc.directives],
-        # the instructions before the first FROM, the only ones in no stage
-        "preamble": [_instruction_key(doc, i) for i in doc.instructions[:doc.stages[0].from_instruction.index if doc.stages else None]],
+        "preamble": [_instruction_key(doc, i) for i in doc.instructions[:first_from]],
         "stages": [(s.name, _image_name(s.base_expanded), _flags(s.from_instruction)) for s in doc.stages],
     }
     for stage in doc.stages:
