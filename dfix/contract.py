@@ -138,9 +138,13 @@ def _workdir_folds(doc: Document, stage) -> tuple[set[int], dict[int, str]]:
 
 
 def differences(before: dict[str, object], after: dict[str, object], allowed: frozenset[str] = frozenset()) -> list[str]:
+    # a facet is allowed to change when named in full, by its last parts ("base-tag" for "final.base-tag"),
+    # or under a "stage0.*"
+    suffixes = tuple("." + a for a in allowed)
+    prefixes = tuple(a[:-1] for a in allowed if a.endswith(".*"))
     out = []
     for key in sorted(set(before) | set(after)):
-        if any(key == a or key.endswith("." + a) or (a.endswith(".*") and key.startswith(a[:-1])) for a in allowed):
+        if key in allowed or key.endswith(suffixes) or key.startswith(prefixes):
             continue
         if before.get(key) != after.get(key):
             out.append(key)
