@@ -33,9 +33,10 @@ _LISTS = "/var/lib/apt/lists"
 
 
 def contract(doc: Document) -> dict[str, object]:
+    first_from = doc.stages[0].from_instruction.index if doc.stages else None  # what is before it is in no stage
     facets: dict[str, object] = {
         "directives": [(d.name, d.value) for d in doc.directives],
-        "preamble": [_instruction_key(doc, i) for i in doc.instructions if doc.stage_of(i) is None],
+        "preamble": [_instruction_key(doc, i) for i in doc.instructions[:first_from]],
         "stages": [(s.name, _image_name(s.base_expanded), _flags(s.from_instruction)) for s in doc.stages],
     }
     for stage in doc.stages:
@@ -115,9 +116,11 @@ def _workdir_folds(doc: Document, stage) -> tuple[set[int], dict[int, str]]:
     run_in: dict[int, str] = {}
     body = stage.body
     for k, ins in enumerate(body[:-1]):
+        if ins.keyword != "WORKDIR":
+            continue
         run = body[k + 1]
         path = ins.args.strip()
-        if ins.keyword != "WORKDIR" or run.keyword != "RUN" or run.heredocs or not _PLAIN_PATH.match(path):
+        if run.keyword != "RUN" or run.heredocs or not _PLAIN_PATH.match(path):
             continue
         previous = base_images.workdir_at(doc, ins)
         if previous is None:
@@ -135,9 +138,13 @@ def _workdir_folds(doc: Document, stage) -> tuple[set[int], dict[int, str]]:
 
 
 def differences(before: dict[str, object], after: dict[str, object], allowed: frozenset[str] = frozenset()) -> list[str]:
+    # a facet is allowed to change when named in full, by its last parts ("base-tag" for "final.base-tag"),
+    # or under a "stage0.*"
+    suffixes = tuple("." + a for a in allowed)
+    prefixes = tuple(a[:-1] for a in allowed if a.endswith(".*"))
     out = []
     for key in sorted(set(before) | set(after)):
-        if any(key == a or key.endswith("." + a) or (a.endswith(".*") and key.startswith(a[:-1])) for a in allowed):
+        if key in allowed or key.endswith(suffixes) or key.startswith(prefixes):
             continue
         if before.get(key) != after.get(key):
             out.append(key)
@@ -174,6 +181,8 @@ def _image_name(ref: str) -> str:
 
 
 def _flags(ins: Instruction) -> tuple[str, ...]:
+    if not ins.flags:
+        return ()
     return tuple(sorted(f"{f.name}={f.value}" for f in ins.flags))
 
 
@@ -282,9 +291,22 @@ def _runs_a_shell(values: list) -> bool:
     return len(values) >= 3 and values[-2] == "-c" and posixpath.basename(values[0] or "") in POSIX_SHELLS
 
 
+_SHELL_TEXT_KEYS: dict[str, tuple[object, tuple[str, ...]]] = {}
+
+
 def _shell_text_key(text: str) -> tuple[object, tuple[str, ...]]:
     """The text a shell runs, without the `exec` before its last command; a simple command of literal words
-    as its words less their development flags (which DF504 removes on purpose)."""
+    as its words less their development flags (which DF504 removes on purpose). Kept by text (the guard
+    reads the command of the input and of the rewrite, mostly the same text; the key is immutable)."""
+    found = _SHELL_TEXT_KEYS.get(text)
+    if found is None:
+        if len(_SHELL_TEXT_KEYS) > 1024:  # a bulk run sees thousands of files: keep the cache bounded
+            _SHELL_TEXT_KEYS.clear()
+        found = _SHELL_TEXT_KEYS[text] = _read_shell_text_key(text)
+    return found
+
+
+def _read_shell_text_key(text: str) -> tuple[object, tuple[str, ...]]:
     text = without_final_exec(text)
     words = literal_command(text)
     if words is None:
@@ -365,11 +387,12 @@ def _without_phase_one(runs: list[list[tuple]]) -> list[list[tuple]]:
     out = []
     for index, run in enumerate(runs):
         phased = any(len(item) == 3 and any(f in item[2] for f in _PHASE_ONE_FLAGS) for item in run)
-        later = [item for other in runs[index + 1:] for item in other]
-        wanted = strip(run)
-        # the full install may since share its RUN with steps next to it (DF202): found as a run of items
-        if phased and wanted and any(later[k:k + len(wanted)] == wanted for k in range(len(later))):
-            continue
+        if phased:
+            later = [item for other in runs[index + 1:] for item in other]
+            wanted = strip(run)
+            # the full install may since share its RUN with steps next to it (DF202): found as a run of items
+            if wanted and any(later[k:k + len(wanted)] == wanted for k in range(len(later))):
+                continue
         out.append(run)
     return out
 
@@ -443,5 +466,6 @@ def _run_items(doc: Document, ins: Instruction, cwd: str | None = None) -> list[
             for w in command.words
             if w.value not in hygiene
         )
-        items.append((flags, tuple(sorted(command.assignments.items(), key=str)), words))
+        assignments = tuple(sorted(command.assignments.items(), key=str)) if command.assignments else ()
+        items.append((flags, assignments, words))
     return items

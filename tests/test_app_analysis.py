@@ -473,3 +473,46 @@ def test_final_app_follows_each_call_s_context(tmp_path):
     first = final_app(doc, RuleContext(base.with_changes({"app.py": app("/health")})))
     again = final_app(doc, RuleContext(base.with_changes({"app.py": app("/ping")})))
     assert (first.health_route, again.health_route) == ("/health", "/ping")
+
+
+def test_final_app_reuses_a_reading_only_for_the_env_names_it_read(tmp_path):
+    """A reading is reused for an image whose ENV differs only in names the reading never looked at (the
+    ENV lines DF502 adds); a name it read, from the command (UVICORN_PORT) or from the app's code
+    (os.environ), makes it read again."""
+    from dfix.context import BuildContext
+    from dfix.rules import RuleContext
+    from dfix.rules._app import final_app
+
+    (tmp_path / "app.py").write_text(
+        "import os\nimport uvicorn\nfrom fastapi import FastAPI\napp = FastAPI()\n\n@app.get('/health')\n"
+        "def health():\n    return 1\n\nif __name__ == '__main__':\n"
+        "    uvicorn.run(app, host='0.0.0.0', port=int(os.environ['APP_PORT']))\n")
+
+    def read(env: str, cmd: str = '["python", "app.py"]'):
+        doc = tokenize(f"FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nENV {env}\nCMD {cmd}\n")
+        return final_app(doc, RuleContext(BuildContext(tmp_path)))
+
+    first = read("APP_PORT=8001")
+    assert first.port == 8001
+    assert read("APP_PORT=8001 PYTHONUNBUFFERED=1") is first  # not read: the same reading
+    assert read("APP_PORT=8002").port == 8002  # read by the app's code
+    uvicorn = '["uvicorn", "app:app"]'
+    assert read("UVICORN_PORT=8003", uvicorn).port == 8003
+    assert read("UVICORN_PORT=8004", uvicorn).port == 8004  # read by the command's reader
+
+
+def test_env_reads_count_a_whole_read_as_reading_every_name():
+    from dfix.context.app.env_reads import EnvReads
+
+    for whole in (dict, lambda env: {**env}, lambda env: list(env.items()), len, lambda env: env == {}):
+        reads = EnvReads({"A": "1", "B": "2"})
+        env = reads.watched()
+        env.get("A")
+        assert reads.matches({"A": "1", "B": "3"})
+        whole(env)
+        assert not reads.matches({"A": "1", "B": "3"})
+        assert reads.matches({"A": "1", "B": "2"})
+    reads = EnvReads({"A": "1"})
+    env = reads.watched()
+    assert "B" not in env
+    assert not reads.matches({"A": "1", "B": "2"})  # a name found absent is read too

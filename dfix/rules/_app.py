@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import posixpath
 from typing import TYPE_CHECKING
 
@@ -9,10 +10,13 @@ from ..syntax.command import shell_text_of
 
 if TYPE_CHECKING:
     from ..context.app import AppFacts
+    from ..context.app.env_reads import EnvReads
 
 
 _FACTS: dict[tuple, AppFacts | None] = {}
 _RELEVANT = frozenset({"CMD", "ENTRYPOINT", "WORKDIR", "ENV", "COPY", "ADD", "EXPOSE"})  # not FROM: a pinned tag reads the same app
+# by what analyze_app is given, less the ENV: the readings made, each with the ENV names it looked at
+_READINGS: dict[tuple, list[tuple[EnvReads, AppFacts]]] = {}
 
 
 def final_app(doc, ctx) -> AppFacts | None:
@@ -27,14 +31,16 @@ def final_app(doc, ctx) -> AppFacts | None:
     if last is not None and last[0] is context:
         return last[1]
     signature = tuple(  # arguments without flags: a --chown the user fix adds changes nothing here
-        (i.keyword, " ".join(i.args.split()))
+        # ADD reads as COPY here (DF301 turns one into the other)
+        ("COPY" if i.keyword == "ADD" else i.keyword, " ".join(i.args.split()))
         for link in doc.stage_chain(stage) for i in link.instructions if i.keyword in _RELEVANT
     )
-    key = (str(context.root), signature, tuple(sorted((k, hash(v)) for k, v in context.overlay.items() if not k.endswith("dockerignore"))))
+    overlay = tuple(sorted((k, hash(v)) for k, v in context.overlay.items() if not k.endswith("dockerignore")))
+    key = (str(context.root), signature, overlay)
     if key not in _FACTS:
         if len(_FACTS) > 256:  # a bulk run visits thousands of contexts: keep the cache small
             _FACTS.clear()
-        _FACTS[key] = _analyze(doc, stage, context)
+        _FACTS[key] = _analyze(doc, stage, context, overlay)
     doc.__dict__["_final_app"] = (context, _FACTS[key])
     return _FACTS[key]
 
@@ -63,7 +69,7 @@ def _argv(ins) -> list[str]:
     return ["/bin/sh", "-c", ins.args]
 
 
-def _analyze(doc, stage, context) -> AppFacts | None:
+def _analyze(doc, stage, context, overlay_key: tuple) -> AppFacts | None:
     entry, cmd = command_instructions(doc, stage)
     argv = _argv(entry) + _argv(cmd)
     if not argv:
@@ -92,7 +98,7 @@ def _analyze(doc, stage, context) -> AppFacts | None:
                 target = posixpath.normpath(posixpath.join(here, dest))
                 for source in sources:
                     rel = "." if source in (".", "./") else posixpath.normpath(source.lstrip("/"))
-                    is_dir = rel == "." or (context.root / rel).is_dir()
+                    is_dir = rel == "." or os.path.isdir(os.path.join(context.root, rel))  # not pathlib: asked each pass
                     # "." and the WORKDIR are folders: a file copied there lands inside
                     into = is_dir or dest.endswith("/") or len(sources) > 1 or dest in (".", "./") or target == here
                     copies.append((target, rel, is_dir, into))
@@ -114,6 +120,22 @@ def _analyze(doc, stage, context) -> AppFacts | None:
                 return rel
         return None
 
+    # everything the reading depends on but the ENV (resolve reads the copies and the context's files)
+    key = (str(context.root), tuple(argv), workdir, tuple(copies), tuple(exposed), overlay_key)
+    readings = _READINGS.get(key)
+    if readings is None:
+        if len(_READINGS) > 256:  # a bulk run visits thousands of contexts: keep the cache small
+            _READINGS.clear()
+        readings = _READINGS[key] = []
+    for reads, facts in readings:
+        if reads.matches(env):
+            return facts
     from ..context.app import analyze_app  # the app reader loads for a final stage that runs a command
+    from ..context.app.env_reads import EnvReads
 
-    return analyze_app(context.root, argv, workdir, env, resolve, exposed, overlay=context.overlay)
+    reads = EnvReads(env)
+    facts = analyze_app(context.root, argv, workdir, env, resolve, exposed, overlay=context.overlay, env_reads=reads)
+    if len(readings) >= 8:
+        del readings[0]
+    readings.append((reads, facts))
+    return facts

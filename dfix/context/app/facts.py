@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Callable
 from ...records import field, record
 
 if TYPE_CHECKING:
+    from .env_reads import EnvReads
     from .reload import ReloadCall
     from .route import Route
 
@@ -49,16 +50,19 @@ def analyze_app(
     resolve: Callable[[str], str | None],
     exposed: list[int],
     overlay: dict[str, str] | None = None,
+    env_reads: EnvReads | None = None,
 ) -> AppFacts:
     """Facts about the app ``argv`` starts in a container with this WORKDIR and ENV.
 
     ``resolve`` maps an absolute container path to the context-relative path the COPY instructions put
-    there (or None); ``exposed`` are the final stage's EXPOSEd ports.
+    there (or None); ``exposed`` are the final stage's EXPOSEd ports. ``env_reads``, when given, notes
+    which ENV names the reading looked at (for a caller that reuses the facts).
     """
     from .reading import Reading
 
     facts = AppFacts()
-    reading = Reading(Path(context_root), list(argv), workdir or "/", dict(env), resolve, list(exposed), facts)
+    env = dict(env) if env_reads is None else env_reads.watched()
+    reading = Reading(Path(context_root), list(argv), workdir or "/", env, resolve, list(exposed), facts)
     # files a pending fix rewrites (context-relative path -> text): read instead of the disk
     reading.overlay = dict(overlay or {})
     try:

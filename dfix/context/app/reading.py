@@ -5,6 +5,7 @@ container that runs no Python never imports them."""
 
 from __future__ import annotations
 
+import os
 import posixpath
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -58,8 +59,7 @@ class Reading(CommandReader, Listening):
         rel = posixpath.normpath(rel.replace("\\", "/")).lstrip("/")
         if rel.startswith("../") or rel == "..":
             return None
-        path = self.root / rel
-        return rel if rel in self.overlay or path.is_file() else None
+        return rel if rel in self.overlay or os.path.isfile(os.path.join(self.root, rel)) else None
 
     def abs_path(self, path: str, base: str | None = None) -> str:
         return posixpath.normpath(posixpath.join(base or self.cwd, path))
