@@ -300,7 +300,7 @@ def _parse_at(source: str, region_start: int) -> Script:
         return Script(ok=False)
     commands: list[Command] = []
     top = root.named_children
-    _collect(root, "program", top, source, data, char_of_byte, region_start, commands, None)
+    _collect(top, source, data, char_of_byte, region_start, commands, "program")
     statements = [c for c in top if c.type != "comment"]
     operators = frozenset(
         data[c.start_byte:c.end_byte].decode() for c in root.children if not c.is_named
@@ -398,43 +398,68 @@ def state_leak(script: Script) -> str | None:
     return None
 
 
-def _collect(node, kind: str, children: list, source: str, data: bytes, char_of_byte: list[int] | None,
-             shift: int, out: list[Command], parent_kind: str | None) -> None:
-    """The commands under ``node`` (whose ``type`` and ``named_children`` the caller already asked: each ask
-    costs), in source order, a command before those nested in it; words are not looked into. ``source`` is
+def _collect(children: list, source: str, data: bytes, char_of_byte: list[int] | None, shift: int,
+             out: list[Command], parent_kind: str) -> None:
+    """The commands among ``children`` (a node's named children, the node of type ``parent_kind``) and in
+    them, in source order, a command before those nested in it; words are not looked into. ``source`` is
     ``data`` decoded; ``char_of_byte`` maps byte offsets to its character offsets, None where they are equal;
-    ``shift`` is added to every offset the commands hold."""
-    kinds = [child.type for child in children]
-    if kind == "command":
-        words: list[Word] = []
-        assignments: dict[str, str | None] = {}
-        redirected = parent_kind == "redirected_statement"
-        for child, child_kind in zip(children, kinds):
-            if child_kind == "variable_assignment":
-                name = child.child_by_field_name("name")
-                value = child.child_by_field_name("value")
-                if name is not None:
-                    key = data[name.start_byte:name.end_byte].decode()
-                    assignments[key] = _literal(value, data) if value is not None else ""
-            elif child_kind in _REDIRECTS:
-                redirected = True
-            elif child_kind != "comment":
-                start, end = child.start_byte, child.end_byte
-                if char_of_byte is not None:
-                    start, end = char_of_byte[start], char_of_byte[end]
-                if child_kind == "command_name":
-                    named = child.named_children
-                    value = _literal(named[0], data) if named else None  # a command_name is never a literal itself
-                else:
-                    value = _literal_as(child, child_kind, source[start:end], data)
-                words.append(Word(value, start + shift, end + shift))
-        start, end = node.start_byte, node.end_byte
-        if char_of_byte is not None:
-            start, end = char_of_byte[start], char_of_byte[end]
-        out.append(Command(words, start + shift, end + shift, assignments, redirected))
-    for child, child_kind in zip(children, kinds):
-        if child_kind not in _WORD_NODES:
-            _collect(child, child_kind, child.named_children, source, data, char_of_byte, shift, out, kind)
+    ``shift`` is added to every offset the commands hold. Each node's type and children are asked once:
+    tree-sitter builds a new object on each ask."""
+    for child in children:
+        kind = child.type
+        if kind == "command":
+            _command(child, source, data, char_of_byte, shift, out, parent_kind == "redirected_statement")
+        elif kind not in _WORD_NODES:
+            _collect(child.named_children, source, data, char_of_byte, shift, out, kind)
+
+
+def _command(node, source: str, data: bytes, char_of_byte: list[int] | None, shift: int, out: list[Command],
+             redirected: bool) -> None:
+    at = len(out)
+    out.append(None)  # type: ignore[arg-type]  # its place, before the commands nested in it
+    words: list[Word] = []
+    assignments: dict[str, str | None] = {}
+    for child in node.named_children:
+        kind = child.type
+        if kind in _WORD_NODES:
+            start, end = child.start_byte, child.end_byte
+            if char_of_byte is not None:
+                start, end = char_of_byte[start], char_of_byte[end]
+            words.append(Word(_literal_as(child, kind, source[start:end], data), start + shift, end + shift))
+            continue
+        if kind == "command_name":
+            start, end = child.start_byte, child.end_byte
+            if char_of_byte is not None:
+                start, end = char_of_byte[start], char_of_byte[end]
+            named = child.named_children
+            value = None  # a command_name with no named child is never a literal
+            if named:
+                inner = named[0]
+                inner_kind = inner.type
+                value = _literal_as(inner, inner_kind, data[inner.start_byte:inner.end_byte].decode(), data)
+                if inner_kind in _WORD_NODES:
+                    named = named[1:]
+            words.append(Word(value, start + shift, end + shift))
+            _collect(named, source, data, char_of_byte, shift, out, kind)
+            continue
+        if kind == "variable_assignment":
+            name = child.child_by_field_name("name")
+            value_node = child.child_by_field_name("value")
+            if name is not None:
+                key = data[name.start_byte:name.end_byte].decode()
+                assignments[key] = _literal(value_node, data) if value_node is not None else ""
+        elif kind in _REDIRECTS:
+            redirected = True
+        elif kind != "comment":
+            start, end = child.start_byte, child.end_byte
+            if char_of_byte is not None:
+                start, end = char_of_byte[start], char_of_byte[end]
+            words.append(Word(_literal_as(child, kind, source[start:end], data), start + shift, end + shift))
+        _collect(child.named_children, source, data, char_of_byte, shift, out, kind)
+    start, end = node.start_byte, node.end_byte
+    if char_of_byte is not None:
+        start, end = char_of_byte[start], char_of_byte[end]
+    out[at] = Command(words, start + shift, end + shift, assignments, redirected)
 
 
 _WORD_NODES = frozenset({"word", "string", "raw_string", "concatenation"})
