@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dfix.rules import _shell
 from dfix.rules._shell import package_commands, run_scripts
-from dfix.syntax import tokenize
-from dfix.syntax import shell
+from dfix.syntax import shell, tokenize
 from dfix.syntax.shell import Script, script_of
 
 
