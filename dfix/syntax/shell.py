@@ -76,8 +76,10 @@ class Command:
     package: object = field(init=False, default=False)  # packages.package_command's answer, once computed
 
     def __post_init__(self) -> None:
-        if self.words and self.words[0].value is not None:
-            self.name = os.path.basename(self.words[0].value)
+        if self.words:
+            program = self.words[0].value
+            if program is not None:
+                self.name = program[program.rfind("/") + 1:]  # os.path.basename's answer, without its calls
 
     @property
     def argv(self) -> list[str | None]:
@@ -235,26 +237,30 @@ def _read_heredoc_script(doc: Document, ins: Instruction, target: Instruction) -
     return _parse_region(region_start, source)
 
 
-_PARSED: dict[str, Script] = {}
+_PARSED: dict[str, tuple[int, Script]] = {}  # text -> the region start its Script was placed at, and it
 _PLACED: dict[tuple[str, int], Script] = {}
 
 
 def _parse_region(region_start: int, source: str) -> Script:
     """Parsed once per distinct text: the fix loop re-reads every RUN each pass, and most are unchanged.
-    The cache holds offsets relative to the region; each caller gets them moved to its own place. A RUN
+    The text's first Script is built in place; a caller elsewhere gets a copy moved to its own place. A RUN
     that neither changed nor moved since the last pass gets the very same Script back (nothing changes a
     Script once built; Command.package only remembers what its words say), so nothing is copied again."""
     placed = _PLACED.get((source, region_start))
     if placed is not None:
         return placed
-    relative = _PARSED.get(source)
-    if relative is None:
+    parsed = _PARSED.get(source)
+    if parsed is None:
         if len(_PARSED) > 4096:  # a bulk run sees thousands of files: keep the cache bounded
             _PARSED.clear()
-        relative = _PARSED[source] = _parse_relative(source)
+        placed = _parse_at(source, region_start)
+        _PARSED[source] = (region_start, placed)
+    else:
+        placed_at, script = parsed
+        placed = _rebase(script, region_start - placed_at)
     if len(_PLACED) > 512:  # only the passes over one file ask again: a small cache is enough
         _PLACED.clear()
-    placed = _PLACED[(source, region_start)] = _rebase(relative, region_start)
+    _PLACED[(source, region_start)] = placed
     return placed
 
 
@@ -271,12 +277,14 @@ def _rebase(script: Script, shift: int) -> Script:
 
 
 def _parse_relative(source: str) -> Script:
-    region_start = 0
+    return _parse_at(source, 0)
+
+
+def _parse_at(source: str, region_start: int) -> Script:
+    """The Script of ``source`` with offsets counted from ``region_start``."""
     data = source.encode("utf-8")
-    if len(data) == len(source):
-        def to_source(byte: int) -> int:
-            return region_start + byte
-    else:
+    char_of_byte: list[int] | None = None  # None: ASCII, where a byte offset is the character offset
+    if len(data) != len(source):
         char_of_byte = [0] * (len(data) + 1)
         pos = 0
         for index, ch in enumerate(source):
@@ -286,16 +294,14 @@ def _parse_relative(source: str) -> Script:
             pos += width
         char_of_byte[len(data)] = len(source)
 
-        def to_source(byte: int) -> int:
-            return region_start + char_of_byte[byte]
-
     tree = _parser().parse(data)
     root = tree.root_node
     if root.has_error:
         return Script(ok=False)
     commands: list[Command] = []
-    _collect(root, data, to_source, commands)
-    statements = [c for c in root.named_children if c.type != "comment"]
+    top = root.named_children
+    _collect(top, source, data, char_of_byte, region_start, commands, "program")
+    statements = [c for c in top if c.type != "comment"]
     operators = frozenset(
         data[c.start_byte:c.end_byte].decode() for c in root.children if not c.is_named
     )
@@ -305,11 +311,14 @@ def _parse_relative(source: str) -> Script:
     if len(statements) > 1 and not operators:
         operators = frozenset({"\n"})
     last = statements[-1]
+    start, end = statements[0].start_byte, last.end_byte
+    if char_of_byte is not None:
+        start, end = char_of_byte[start], char_of_byte[end]
     return Script(
         ok=True,
         commands=commands,
-        start=to_source(statements[0].start_byte),
-        end=to_source(last.end_byte),
+        start=region_start + start,
+        end=region_start + end,
         operators=operators,
         last_statement_type=last.type,
         source=source,
@@ -389,32 +398,68 @@ def state_leak(script: Script) -> str | None:
     return None
 
 
-def _collect(node, data: bytes, to_source, out: list[Command]) -> None:
-    children = node.named_children  # a new list of new nodes each time it is asked: asked once
-    if node.type == "command":
-        words: list[Word] = []
-        assignments: dict[str, str | None] = {}
-        redirected = node.parent is not None and node.parent.type == "redirected_statement"
-        for child in children:
-            if child.type == "variable_assignment":
-                name = child.child_by_field_name("name")
-                value = child.child_by_field_name("value")
-                if name is not None:
-                    key = data[name.start_byte:name.end_byte].decode()
-                    assignments[key] = _literal(value, data) if value is not None else ""
-            elif child.type == "command_name":
-                inner = child.named_children[0] if child.named_children else child
-                words.append(Word(_literal(inner, data), to_source(child.start_byte), to_source(child.end_byte)))
-            elif child.type in _REDIRECTS:
-                redirected = True
-            elif child.type == "comment":
-                continue
-            else:
-                words.append(Word(_literal(child, data), to_source(child.start_byte), to_source(child.end_byte)))
-        out.append(Command(words, to_source(node.start_byte), to_source(node.end_byte), assignments, redirected))
+def _collect(children: list, source: str, data: bytes, char_of_byte: list[int] | None, shift: int,
+             out: list[Command], parent_kind: str) -> None:
+    """The commands among ``children`` (a node's named children, the node of type ``parent_kind``) and in
+    them, in source order, a command before those nested in it; words are not looked into. ``source`` is
+    ``data`` decoded; ``char_of_byte`` maps byte offsets to its character offsets, None where they are equal;
+    ``shift`` is added to every offset the commands hold. Each node's type and children are asked once:
+    tree-sitter builds a new object on each ask."""
     for child in children:
-        if child.type not in _WORD_NODES:
-            _collect(child, data, to_source, out)
+        kind = child.type
+        if kind == "command":
+            _command(child, source, data, char_of_byte, shift, out, parent_kind == "redirected_statement")
+        elif kind not in _WORD_NODES:
+            _collect(child.named_children, source, data, char_of_byte, shift, out, kind)
+
+
+def _command(node, source: str, data: bytes, char_of_byte: list[int] | None, shift: int, out: list[Command],
+             redirected: bool) -> None:
+    at = len(out)
+    out.append(None)  # type: ignore[arg-type]  # its place, before the commands nested in it
+    words: list[Word] = []
+    assignments: dict[str, str | None] = {}
+    for child in node.named_children:
+        kind = child.type
+        if kind in _WORD_NODES:
+            start, end = child.start_byte, child.end_byte
+            if char_of_byte is not None:
+                start, end = char_of_byte[start], char_of_byte[end]
+            words.append(Word(_literal_as(child, kind, source[start:end], data), start + shift, end + shift))
+            continue
+        if kind == "command_name":
+            start, end = child.start_byte, child.end_byte
+            if char_of_byte is not None:
+                start, end = char_of_byte[start], char_of_byte[end]
+            named = child.named_children
+            value = None  # a command_name with no named child is never a literal
+            if named:
+                inner = named[0]
+                inner_kind = inner.type
+                value = _literal_as(inner, inner_kind, data[inner.start_byte:inner.end_byte].decode(), data)
+                if inner_kind in _WORD_NODES:
+                    named = named[1:]
+            words.append(Word(value, start + shift, end + shift))
+            _collect(named, source, data, char_of_byte, shift, out, kind)
+            continue
+        if kind == "variable_assignment":
+            name = child.child_by_field_name("name")
+            value_node = child.child_by_field_name("value")
+            if name is not None:
+                key = data[name.start_byte:name.end_byte].decode()
+                assignments[key] = _literal(value_node, data) if value_node is not None else ""
+        elif kind in _REDIRECTS:
+            redirected = True
+        elif kind != "comment":
+            start, end = child.start_byte, child.end_byte
+            if char_of_byte is not None:
+                start, end = char_of_byte[start], char_of_byte[end]
+            words.append(Word(_literal_as(child, kind, source[start:end], data), start + shift, end + shift))
+        _collect(child.named_children, source, data, char_of_byte, shift, out, kind)
+    start, end = node.start_byte, node.end_byte
+    if char_of_byte is not None:
+        start, end = char_of_byte[start], char_of_byte[end]
+    out[at] = Command(words, start + shift, end + shift, assignments, redirected)
 
 
 _WORD_NODES = frozenset({"word", "string", "raw_string", "concatenation"})
@@ -424,8 +469,11 @@ _REDIRECTS = frozenset({"file_redirect", "heredoc_redirect", "herestring_redirec
 
 
 def _literal(node, data: bytes) -> str | None:
-    kind = node.type
-    raw = data[node.start_byte:node.end_byte].decode("utf-8")
+    return _literal_as(node, node.type, data[node.start_byte:node.end_byte].decode("utf-8"), data)
+
+
+def _literal_as(node, kind: str, raw: str, data: bytes) -> str | None:
+    """_literal, for a node whose type and text the caller has already."""
     if kind in ("word", "number"):
         if "$" in raw or "`" in raw:
             return None
