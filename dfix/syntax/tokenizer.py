@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from enum import Enum
+from itertools import accumulate
 from typing import Sequence
 
 from ..records import field, record
@@ -135,22 +136,27 @@ def tokenize_text(text: str) -> Tokens:
     # ``segs`` holds what BuildKit's trimNewline leaves of each line: every trailing CR stripped.
     pieces = text[base:].split("\n")
     last = pieces.pop()
-    starts: list[int] = []
-    ends: list[int] = []
-    eols: list[str] = []
-    segs: list[str] = []
-    pos = base
-    for piece in pieces:
-        starts.append(pos)
-        if piece.endswith("\r"):
-            ends.append(pos + len(piece) - 1)
-            eols.append("\r\n")
-            segs.append(piece.rstrip("\r"))
-        else:
-            ends.append(pos + len(piece))
-            eols.append("\n")
-            segs.append(piece)
-        pos += len(piece) + 1
+    if "\r" not in text:  # the usual file: every line ends in "\n", and the loop below is all C calls
+        lengths = [len(piece) + 1 for piece in pieces]
+        starts = list(accumulate(lengths, initial=base))
+        pos = starts.pop()
+        ends = [start + size - 1 for start, size in zip(starts, lengths)]
+        eols = ["\n"] * len(pieces)
+        segs = pieces
+    else:
+        starts, ends, eols, segs = [], [], [], []
+        pos = base
+        for piece in pieces:
+            starts.append(pos)
+            if piece.endswith("\r"):
+                ends.append(pos + len(piece) - 1)
+                eols.append("\r\n")
+                segs.append(piece.rstrip("\r"))
+            else:
+                ends.append(pos + len(piece))
+                eols.append("\n")
+                segs.append(piece)
+            pos += len(piece) + 1
     if last or (bom and not pieces):  # a last line without EOL; a BOM alone is one empty line
         starts.append(pos)
         ends.append(pos + len(last))
