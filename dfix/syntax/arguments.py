@@ -20,9 +20,6 @@ class Flag:
 
 def parse_flags(args: str) -> tuple[list[Flag], int]:
     """BuildKit's extractBuilderFlags: leading ``--name[=value]`` words; returns them and where the rest starts."""
-    rest = args.lstrip(_SPACE)
-    if not rest.startswith("--"):  # most instructions have no flag: no loop over their characters
-        return [], len(args) - len(rest)
     flags: list[Flag] = []
     pos = 0
     size = len(args)

@@ -190,7 +190,7 @@ def _head(logical: str, logical_base: int) -> tuple[str, str, tuple[int, int], t
     else:
         flags, after = parse_flags(args)
     base = logical_base + rest
-    flags = tuple([Flag(f.name, f.value, base + f.start, base + f.end) for f in flags]) if flags else ()
+    flags = tuple(Flag(f.name, f.value, base + f.start, base + f.end) for f in flags)
     return keyword, upper, span, flags, base + after, logical[base + after:].rstrip(GO_SPACE)
 _MAYBE_JSON = frozenset({"RUN", "CMD", "ENTRYPOINT", "COPY", "ADD", "VOLUME", "SHELL"})
 

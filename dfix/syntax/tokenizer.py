@@ -25,7 +25,6 @@ _DIRECTIVE = re.compile(r"^#[\t\n\f\r ]*([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n
 KNOWN_DIRECTIVES = frozenset({"syntax", "escape", "check"})
 _HEREDOC_WORD = re.compile(r"^(\d*)<<(-?)([^<]*)$")
 _SPLIT_SPACE = "\t\v\f\r "  # BuildKit reWhitespace
-_KEYWORD_AND_SPACE = re.compile(r"([^\t\v\f\r ]*)[\t\v\f\r ]*")  # up to _SPLIT_SPACE, then the run of it
 HEREDOC_INSTRUCTIONS = frozenset({"RUN", "COPY", "ADD"})
 
 
@@ -251,9 +250,17 @@ def tokenize_text(text: str) -> Tokens:
 
 def split_keyword(logical: str) -> tuple[str, int, int]:
     """The keyword as written, where it ends and where its arguments start (BuildKit splitCommand)."""
-    i = len(logical) - len(logical.lstrip(GO_SPACE))
-    match = _KEYWORD_AND_SPACE.match(logical, i)
-    return match.group(1), match.end(1), match.end()
+    size = len(logical)
+    i = 0
+    while i < size and logical[i] in GO_SPACE:
+        i += 1
+    k = i
+    while k < size and logical[k] not in _SPLIT_SPACE:
+        k += 1
+    rest = k
+    while rest < size and logical[rest] in _SPLIT_SPACE:
+        rest += 1
+    return logical[i:k], k, rest
 
 
 def _can_contain_heredoc(logical: str) -> bool:
