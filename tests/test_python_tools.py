@@ -59,6 +59,8 @@ def test_undeclared_tool_imports():
     ("RUN uv --directory=x --no-cache sync", {".venv"}),
     ("RUN python3 -m venv --copies .venv && .venv/bin/pip install x", {".venv"}),
     ("RUN uv venv --seed venv2", {"venv2"}),
+    ("RUN virtualenv env", {"env"}),  # names neither uv nor venv: the quick test before the patterns must let it by
+    ("RUN poetry config virtualenvs.in-project true && poetry install", {".venv"}),
     ("RUN python -m venv /opt/venv", set()),  # elsewhere than the context's copy
     ("RUN pip install -r requirements.txt", set()),
     # many options and no match: a pattern that can split `--x` two ways backtracks for minutes here

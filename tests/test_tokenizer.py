@@ -119,6 +119,21 @@ def test_logical_offsets_map_to_source():
     assert run.last_code_line == 4  # the comment line is not code
 
 
+@pytest.mark.parametrize("name", sorted(EDGE_CASES))
+def test_every_logical_character_maps_to_its_source(name):
+    """One-line instructions keep their offsets as a range, continued ones as a list: both must map each
+    logical character to the source character it came from."""
+    data = EDGE_CASES[name].decode("utf-8")
+    try:
+        doc = tokenize(data)
+    except DockerfileSyntaxError:
+        return
+    for ins in doc.instructions:
+        assert len(ins.raw.offsets) == len(ins.logical)
+        assert "".join(data[ins.source(i)] for i in range(len(ins.logical))) == ins.logical
+        assert list(ins.raw.offsets) == sorted(set(ins.raw.offsets))
+
+
 def test_shell_offsets_are_source_offsets():
     data = "FROM a\nRUN apt-get install -y \\\n    # note\n    curl \\\n\n    git && echo 'é' done\n"
     doc = tokenize(data)

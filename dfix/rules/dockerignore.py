@@ -336,6 +336,7 @@ def _copy_facts(docs):
     words: set[str] = set()
     made: set[str] = set()
     everything = False
+    read: list[str] = []  # the logical lines whose words count, read in one findall: "\n" is no word's
     for ins in (i for doc in docs for i in doc.instructions):
         if ins.keyword in ("COPY", "ADD") and not ins.flag("from") and not ins.heredocs:
             args = ins.json_args if ins.is_json else [w for w, _, _ in ins.words]
@@ -346,9 +347,10 @@ def _copy_facts(docs):
                     if not any(ch in source for ch in "*?["):
                         sources.append(source.lstrip("/").rstrip("/") or ".")
         elif ins.keyword not in ("COPY", "ADD", "FROM"):
-            words.update(_WORD.findall(ins.logical))
+            read.append(ins.logical)
             if ins.keyword == "RUN":
                 made.update(_environments_made(ins.logical))
+    words.update(_WORD.findall("\n".join(read)))
     # A virtualenv the image makes itself (uv sync, python -m venv .venv) is named by the command, yet the
     # context's own copy must stay out: `COPY . .` would mix a host's environment into the image's.
     words -= made
@@ -367,6 +369,8 @@ def _environments_made(run: str) -> set[str]:
     """Names of the virtualenvs a RUN creates in its working directory, where `COPY . .` would also put the
     context's own (an absolute target such as /opt/venv is elsewhere, and tells nothing about the context)."""
     made = set()
+    if "uv" not in run and "venv" not in run and "virtualenv" not in run and "poetry" not in run:
+        return made  # each pattern below names one of these: most RUNs are not read further
     if _UV_SYNC.search(run) or ("poetry" in run and _POETRY_IN_PROJECT.search(run)):
         made.add(".venv")
     for match in _VENV_COMMAND.finditer(run):

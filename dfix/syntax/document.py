@@ -41,7 +41,9 @@ class Instruction:
         self.index = index
         self.raw = raw
         self._base = logical_base  # > 0 for the instruction inside ONBUILD
-        self.keyword_text, self.keyword, self.keyword_logical, flags, self.args_logical = _head(raw.logical, logical_base)
+        # args: the arguments after the flags, as BuildKit sees them (trailing space trimmed)
+        self.keyword_text, self.keyword, self.keyword_logical, flags, self.args_logical, self.args = \
+            _head(raw.logical, logical_base)
         self.inner: Instruction | None = None
         if self.keyword == "ONBUILD" and logical_base == 0:
             self.inner = Instruction(doc, index, raw, self.args_logical)
@@ -109,11 +111,6 @@ class Instruction:
         return self.raw.logical
 
     @property
-    def args(self) -> str:
-        """The arguments after the flags, as BuildKit sees them (trailing space trimmed)."""
-        return self.raw.logical[self.args_logical:].rstrip(GO_SPACE)
-
-    @property
     def heredocs(self):
         return self.raw.heredocs
 
@@ -176,8 +173,9 @@ _NO_FLAGS = frozenset({"MAINTAINER"})
 
 
 @functools.lru_cache(maxsize=1024)
-def _head(logical: str, logical_base: int) -> tuple[str, str, tuple[int, int], tuple[Flag, ...], int]:
-    """The keyword as written and upper-cased, its logical span, the flags and where the arguments start.
+def _head(logical: str, logical_base: int) -> tuple[str, str, tuple[int, int], tuple[Flag, ...], int, str]:
+    """The keyword as written and upper-cased, its logical span, the flags, where the arguments start and
+    the arguments (trailing space trimmed).
     Read once per text: every pass tokenizes the whole file again, and most instructions are unchanged.
     ONBUILD has no flags of its own; its arguments are the inner instruction."""
     text = logical[logical_base:]
@@ -185,14 +183,15 @@ def _head(logical: str, logical_base: int) -> tuple[str, str, tuple[int, int], t
     upper = keyword.upper()
     span = (logical_base + keyword_end - len(keyword), logical_base + keyword_end)
     if upper == "ONBUILD" and logical_base == 0:
-        return keyword, upper, span, (), rest
+        return keyword, upper, span, (), rest, logical[rest:].rstrip(GO_SPACE)
     args = logical[logical_base + rest:]
     if upper in _NO_FLAGS:
         flags, after = [], 0
     else:
         flags, after = parse_flags(args)
     base = logical_base + rest
-    return keyword, upper, span, tuple(Flag(f.name, f.value, base + f.start, base + f.end) for f in flags), base + after
+    flags = tuple(Flag(f.name, f.value, base + f.start, base + f.end) for f in flags)
+    return keyword, upper, span, flags, base + after, logical[base + after:].rstrip(GO_SPACE)
 _MAYBE_JSON = frozenset({"RUN", "CMD", "ENTRYPOINT", "COPY", "ADD", "VOLUME", "SHELL"})
 
 

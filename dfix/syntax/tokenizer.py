@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import re
 from enum import Enum
+from itertools import accumulate
+from typing import Sequence
 
 from ..records import field, record
 from .errors import DockerfileSyntaxError
@@ -21,10 +23,6 @@ BOM = "\ufeff"
 
 _DIRECTIVE = re.compile(r"^#[\t\n\f\r ]*([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\t\n\f\r ]*$")
 KNOWN_DIRECTIVES = frozenset({"syntax", "escape", "check"})
-_CONTINUATION = {
-    "\\": re.compile(r"([^\\])\\[ \t]*$|^\\[ \t]*$"),
-    "`": re.compile(r"([^`])`[ \t]*$|^`[ \t]*$"),
-}
 _HEREDOC_WORD = re.compile(r"^(\d*)<<(-?)([^<]*)$")
 _SPLIT_SPACE = "\t\v\f\r "  # BuildKit reWhitespace
 HEREDOC_INSTRUCTIONS = frozenset({"RUN", "COPY", "ADD"})
@@ -40,6 +38,13 @@ class LineKind(Enum):
     CONT_BLANK = "cont-blank"  # skipped by BuildKit inside a continuation
     HEREDOC_BODY = "heredoc-body"
     HEREDOC_END = "heredoc-end"
+
+
+# Enum members as module constants: on Python 3.11 each `LineKind.X` read costs ~0.2 µs, and the tokenizer
+# reads one per line.
+_DIRECTIVE_LINE, _COMMENT, _BLANK, _CODE, _CONT_CODE, _CONT_COMMENT, _CONT_BLANK, _HEREDOC_BODY, _HEREDOC_END = (
+    LineKind.DIRECTIVE, LineKind.COMMENT, LineKind.BLANK, LineKind.CODE, LineKind.CONT_CODE, LineKind.CONT_COMMENT,
+    LineKind.CONT_BLANK, LineKind.HEREDOC_BODY, LineKind.HEREDOC_END)
 
 
 @record(slots=True)
@@ -81,7 +86,7 @@ class RawInstruction:
     first_line: int
     last_line: int
     logical: str  # what BuildKit sees, after trimming and joining continuations
-    offsets: list[int]  # source offset of each logical character
+    offsets: Sequence[int]  # source offset of each logical character (a range when it is one piece)
     heredocs: list[Heredoc] = field(default_factory=list)
 
 
@@ -93,32 +98,6 @@ class Tokens:
     directives: list[Directive]
     escape: str
     instructions: list[RawInstruction]
-
-
-def split_lines(text: str, start: int = 0) -> list[Line]:
-    """Split on "\\n" only, as Go's bufio.ScanLines does; a lone "\\r" is not a line break."""
-    lines: list[Line] = []
-    pos = start
-    size = len(text)
-    while pos < size:
-        nl = text.find("\n", pos)
-        if nl == -1:
-            lines.append(Line(pos, size, ""))
-            break
-        if nl > pos and text[nl - 1] == "\r":
-            lines.append(Line(pos, nl - 1, "\r\n"))
-        else:
-            lines.append(Line(pos, nl, "\n"))
-        pos = nl + 1
-    return lines
-
-
-def _logic_end(text: str, line: Line) -> int:
-    """BuildKit's trimNewline strips every trailing CR/LF, so "x\\r\\r\\n" reads as "x"."""
-    end = line.end
-    while end > line.start and text[end - 1] == "\r":
-        end -= 1
-    return end
 
 
 class _DirectiveParser:
@@ -152,55 +131,94 @@ class _DirectiveParser:
 
 def tokenize_text(text: str) -> Tokens:
     bom = text.startswith(BOM)
-    lines = split_lines(text, 1 if bom else 0)
-    if bom and not lines:
-        lines = [Line(1, 1, "")]
+    base = 1 if bom else 0
+    # Lines first, as plain lists: split on "\n" only (Go's bufio.ScanLines); a lone "\r" is no line break.
+    # ``segs`` holds what BuildKit's trimNewline leaves of each line: every trailing CR stripped.
+    pieces = text[base:].split("\n")
+    last = pieces.pop()
+    if "\r" not in text:  # the usual file: every line ends in "\n", and the loop below is all C calls
+        lengths = [len(piece) + 1 for piece in pieces]
+        starts = list(accumulate(lengths, initial=base))
+        pos = starts.pop()
+        ends = [start + size - 1 for start, size in zip(starts, lengths)]
+        eols = ["\n"] * len(pieces)
+        segs = pieces
+    else:
+        starts, ends, eols, segs = [], [], [], []
+        pos = base
+        for piece in pieces:
+            starts.append(pos)
+            if piece.endswith("\r"):
+                ends.append(pos + len(piece) - 1)
+                eols.append("\r\n")
+                segs.append(piece.rstrip("\r"))
+            else:
+                ends.append(pos + len(piece))
+                eols.append("\n")
+                segs.append(piece)
+            pos += len(piece) + 1
+    if last or (bom and not pieces):  # a last line without EOL; a BOM alone is one empty line
+        starts.append(pos)
+        ends.append(pos + len(last))
+        eols.append("")
+        segs.append(last.rstrip("\r"))
+    n = len(segs)
+    kinds = [_BLANK] * n
+    owners = [-1] * n
     directives = _DirectiveParser()
+    escape = "\\"
     instructions: list[RawInstruction] = []
-    n = len(lines)
     i = 0
     while i < n:
-        line = lines[i]
-        end = _logic_end(text, line)
-        start = end - len(text[line.start:end].lstrip(GO_SPACE))
-        if not directives.done and directives.feed(text[start:end], i):  # directives only lead the file
-            line.kind = LineKind.DIRECTIVE
+        seg = segs[i]
+        content = seg.lstrip(GO_SPACE)
+        if not directives.done:  # directives only lead the file
+            if directives.feed(content, i):
+                kinds[i] = _DIRECTIVE_LINE
+                i += 1
+                continue
+            escape = directives.escape
+        if not content:
             i += 1
             continue
-        if start < end and text[start] == "#":
-            line.kind = LineKind.COMMENT
-            i += 1
-            continue
-        if start == end:
-            line.kind = LineKind.BLANK
+        if content[0] == "#":
+            kinds[i] = _COMMENT
             i += 1
             continue
 
-        continuation = _CONTINUATION[directives.escape]
         first = i
-        logical_parts: list[str] = []
-        offsets: list[int] = []
-        piece_end, done = _trim_continuation(text, start, end, continuation)
-        logical_parts.append(text[start:piece_end])
-        offsets.extend(range(start, piece_end))
-        line.kind = LineKind.CODE
-        while not done and i + 1 < n:
-            i += 1
-            cont = lines[i]
-            cend = _logic_end(text, cont)
-            # one C call for the indentation a continuation line usually has, not a test per character
-            content = text[cont.start:cend].lstrip(GO_SPACE)
-            if content.startswith("#"):
-                cont.kind = LineKind.CONT_COMMENT
-                continue
-            if not content:
-                cont.kind = LineKind.CONT_BLANK
-                continue
-            cont.kind = LineKind.CONT_CODE
-            piece_end, done = _trim_continuation(text, cont.start, cend, continuation)
-            logical_parts.append(text[cont.start:piece_end])
-            offsets.extend(range(cont.start, piece_end))
-        logical = "".join(logical_parts)
+        kinds[i] = _CODE
+        start = starts[i] + len(seg) - len(content)
+        # A line continues when it ends in the escape, then only spaces and tabs, and that escape is not
+        # itself escaped: BuildKit's `([^\\])\\[ \t]*$|^\\[ \t]*$`, read from the end.
+        kept = content.rstrip(" \t")
+        if not kept.endswith(escape) or (len(kept) > 1 and kept[-2] == escape):
+            logical = content
+            offsets: range | list[int] = range(start, start + len(content))  # one piece: no list needed
+        else:
+            parts = [content[:len(kept) - 1]]
+            offsets = list(range(start, start + len(kept) - 1))
+            while i + 1 < n:
+                i += 1
+                seg = segs[i]
+                # one C call for the indentation a continuation line usually has, not a test per character
+                content = seg.lstrip(GO_SPACE)
+                if not content:
+                    kinds[i] = _CONT_BLANK
+                    continue
+                if content[0] == "#":
+                    kinds[i] = _CONT_COMMENT
+                    continue
+                kinds[i] = _CONT_CODE
+                start = starts[i]
+                kept = seg.rstrip(" \t")  # the whole line: its indentation is part of the logical line
+                if not kept.endswith(escape) or (len(kept) > 1 and kept[-2] == escape):
+                    parts.append(seg)
+                    offsets.extend(range(start, start + len(seg)))
+                    break
+                parts.append(seg[:len(kept) - 1])
+                offsets.extend(range(start, start + len(kept) - 1))
+            logical = "".join(parts)
         raw = RawInstruction(first, i, logical, offsets)
         # "<<" first: it is cheap, and without it there is no heredoc marker to find
         if "<<" in logical and _can_contain_heredoc(logical):
@@ -209,40 +227,25 @@ def tokenize_text(text: str) -> Tokens:
                 terminated = False
                 while i + 1 < n:
                     i += 1
-                    body = lines[i]
-                    candidate = text[body.start:_logic_end(text, body)]
+                    candidate = segs[i]
                     if doc.chomp:
                         candidate = candidate.lstrip("\t")
                     if candidate == doc.name:
-                        body.kind = LineKind.HEREDOC_END
+                        kinds[i] = _HEREDOC_END
                         terminated = True
                         break
-                    body.kind = LineKind.HEREDOC_BODY
+                    kinds[i] = _HEREDOC_BODY
                 if not terminated:
                     raise DockerfileSyntaxError("unterminated heredoc", first + 1)
                 doc.body_lines = range(body_start, i)
                 doc.end_line = i
                 raw.heredocs.append(doc)
             raw.last_line = i
-        for k in range(first, i + 1):
-            lines[k].instruction = len(instructions)
+        owners[first:i + 1] = [len(instructions)] * (i + 1 - first)
         instructions.append(raw)
         i += 1
+    lines = list(map(Line, starts, ends, eols, kinds, owners))
     return Tokens(text, bom, lines, directives.found, directives.escape, instructions)
-
-
-def _trim_continuation(text: str, start: int, end: int, regex: re.Pattern[str]) -> tuple[int, bool]:
-    """Return (end of the kept piece, is-end-of-instruction) for one code line."""
-    segment = text[start:end]
-    # a continuation ends the line with the escape (then only spaces and tabs): most lines do not, and the
-    # check is cheaper than the search
-    if not segment.rstrip(" \t").endswith(("\\", "`")):
-        return end, True
-    match = regex.search(segment)
-    if match is None:
-        return end, True
-    kept = match.group(1)
-    return start + match.start() + (len(kept) if kept else 0), False
 
 
 def split_keyword(logical: str) -> tuple[str, int, int]:
