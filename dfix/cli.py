@@ -88,9 +88,18 @@ def main(argv: Optional[List[str]] = None) -> None:
                    quick.get("jobs") or cpu_count(), None, None, quick["--fail-on"], None)
     except BrokenPipeError:
         _closed_stdout()
-    if argv is None:
-        _end_process(code)
     sys.exit(code)
+
+
+def program() -> None:
+    """The `dfix` command (the console script, `python -m dfix`): main(), and then the process ends without
+    the interpreter's teardown. Whoever calls main() itself gets the usual SystemExit and teardown."""
+    try:
+        main()
+    except SystemExit as done:
+        if done.code is None or isinstance(done.code, int):
+            _end_process(done.code or 0)
+        raise
 
 
 def _closed_stdout() -> None:
