@@ -460,7 +460,21 @@ def tokenize(data: str | bytes) -> Document:
             data = data.decode("utf-8")
         except UnicodeDecodeError as err:
             raise DockerfileSyntaxError(f"not UTF-8 text (byte {err.start})") from None
-    return Document(tokenize_text(data))
+    doc = _DOCUMENTS.get(data)
+    if doc is None:
+        doc = Document(tokenize_text(data))
+        if len(_DOCUMENTS) >= _DOCUMENTS_KEPT:
+            del _DOCUMENTS[next(iter(_DOCUMENTS))]  # the oldest: a bulk run sees thousands of texts
+        _DOCUMENTS[data] = doc
+    return doc
+
+
+# The Document of each recent text. The same text is read several times in a run: DF601 reads every sibling
+# Dockerfile of a folder on the first one's pass, before each gets its own run; DF403 reads its split, which
+# the next pass reads again; a fix held back re-runs the passes from the input. A Document is only read
+# once made (what it works out on the way is a function of its text alone), so one is shared by them all.
+_DOCUMENTS: dict[str, Document] = {}
+_DOCUMENTS_KEPT = 256
 
 
 _WINDOWS_ABSOLUTE = lazy_compile(r"^[A-Za-z]:[\\/]")
