@@ -135,3 +135,47 @@ def test_heavy_imports_stay_lazy(tmp_path):
     imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
     assert "dfix.engine" in imported  # the measurement works
     assert not {m for m in imported if m.split(".")[0] in ("rich", "libcst")}
+
+
+CHAINED = """\
+FROM python:3.12 AS base
+WORKDIR app
+ENV DIR=/srv X=1
+FROM alpine AS other
+WORKDIR /other
+ENV X=2
+FROM base AS build
+WORKDIR $DIR/src
+ARG DIR
+WORKDIR $DIR
+ENV X=3
+WORKDIR /abs
+FROM build
+WORKDIR sub
+ENV Y=4
+RUN true
+"""
+
+
+def test_env_and_workdir_follow_each_stage_chain():
+    """The ENV and working directory in force are read once for the whole document: each stage carries on
+    from the stage it is built on (not from the one written above it), an ARG of an ENV's name makes its
+    value unknown again, and every start gives its own answers."""
+    doc = tokenize(CHAINED)
+    ins = doc.instructions
+    assert [doc.workdir_at(i) for i in ins] == [
+        "/", "/", "/app", "/", "/", "/other", "/app", "/app", "/srv/src", "/srv/src", None, None, "/abs", "/abs",
+        "/abs/sub", "/abs/sub"]
+    assert [doc.workdir_at(i, including=True) for i in ins][7:10] == ["/srv/src", "/srv/src", None]
+    assert doc.workdir_at(ins[1], including=True, start="/usr/src") == "/usr/src/app"
+    assert doc.workdir_at(ins[1], including=True, start=None) is None
+    assert doc.workdir_at(ins[1], including=True) == "/app"  # the default start again, after the others
+    assert [doc.env_at(i).get("X") for i in ins] == [
+        None, None, None, None, None, None, "1", "1", "1", "1", "1", "3", "3", "3", "3", "3"]
+    assert doc.env_at(ins[15]) == {"DIR": "/srv", "X": "3", "Y": "4"}
+    doc.env_at(ins[15])["X"] = "changed"  # the caller's copy: the document's answer stays
+    assert doc.env_at(ins[15])["X"] == "3" and doc.env_at(ins[14])["X"] == "3"
+    chain = doc.stage_chain(doc.stages[3])
+    assert [s.index for s in chain] == [0, 2, 3]
+    chain.clear()
+    assert [s.index for s in doc.stage_chain(doc.stages[3])] == [0, 2, 3]

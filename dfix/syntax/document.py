@@ -278,10 +278,16 @@ class Document:
 
     def stage_chain(self, stage: Stage) -> list[Stage]:
         """The stage and the stages it is built on, oldest first."""
-        chain = [stage]
-        while chain[0].parent is not None and chain[0].parent not in [s.index for s in chain]:
-            chain.insert(0, self.stages[chain[0].parent])
-        return chain
+        return list(self._chains[stage.index])  # the caller's to change
+
+    @cached_property
+    def _chains(self) -> list[tuple[Stage, ...]]:
+        """Each stage's chain, built on its parent's: a parent is always an earlier stage (a FROM can only
+        name a stage defined above it), and rules ask for chains thousands of times a run."""
+        chains: list[tuple[Stage, ...]] = []
+        for stage in self.stages:
+            chains.append((stage,) if stage.parent is None else chains[stage.parent] + (stage,))
+        return chains
 
     # Rules and the contract ask of most instructions, each walk from the start of the stage chain: a
     # document's answers are kept by instruction index (the only thing of ``ins`` they depend on).
@@ -291,24 +297,24 @@ class Document:
 
     def env_at(self, ins: Instruction) -> dict[str, str]:
         """ENV values in force at ``ins``, inherited through the stages it is built on."""
-        key = ("env", ins.index)
-        env = self._answers.get(key)
-        if env is None:
-            env = self._answers[key] = self._env_at(ins)
-        return dict(env)  # the caller's to change
+        return dict(self._env_before[ins.index])  # the caller's to change
 
-    def _env_at(self, ins: Instruction) -> dict[str, str]:
-        stage = self.stage_of(ins)
-        env: dict[str, str] = {}
-        if stage is None:
-            return env
-        for link in self.stage_chain(stage):
-            for other in link.body:
-                if link is stage and other.index >= ins.index:
-                    break
+    @cached_property
+    def _env_before(self) -> list[dict[str, str]]:
+        """The ENV in force before each instruction, by index, from one walk over the stages: a stage starts
+        from its parent's (an earlier stage) final ENV. The dicts are shared between instructions."""
+        out: list[dict[str, str]] = [{}] * len(self.instructions)
+        ends: list[dict[str, str]] = []
+        for stage in self.stages:
+            env = {} if stage.parent is None else ends[stage.parent]
+            out[stage.from_instruction.index] = env
+            for other in stage.body:
+                out[other.index] = env
                 if other.keyword == "ENV":
+                    env = {**env}
                     env.update(other.key_values())
-        return env
+            ends.append(env)
+        return out
 
     def descendants(self, stage: Stage) -> list[Stage]:
         """Stages built (through FROM) on ``stage``, directly or not."""
@@ -338,41 +344,45 @@ class Document:
         value (ENV values cannot be overridden at build time); None after a WORKDIR that names any other
         variable (an ARG, which --build-arg may change), which only the build knows, until an absolute
         WORKDIR sets it again."""
-        key = ("workdir", ins.index, including, start)
-        answers = self._answers
-        if key not in answers:
-            answers[key] = self._workdir_at(ins, including, start)
-        return answers[key]
+        before, after = self._workdirs(start)
+        return (after if including else before)[ins.index]
 
-    def _workdir_at(self, ins: Instruction, including: bool, start: str | None) -> str | None:
-        stage = self.stage_of(ins)
-        path = start
-        if stage is None:
-            return path
-        env: dict[str, str] = {}
-        for link in self.stage_chain(stage):
-            for other in link.body:
-                if link is stage and (other.index > ins.index or (other.index == ins.index and not including)):
-                    break
-                if other.keyword == "ENV":
+    def _workdirs(self, start: str | None) -> tuple[list[str | None], list[str | None]]:
+        """The working directory before and after each instruction, by index, from ``start``: one walk over
+        the stages per start (a run asks of most instructions, from one or two starts), each stage from
+        where its parent (an earlier stage) ended."""
+        answers = self._answers
+        key = ("workdirs", start)
+        table = answers.get(key)
+        if table is None:
+            table = answers[key] = self._walk_workdirs(start)
+        return table
+
+    def _walk_workdirs(self, start: str | None) -> tuple[list[str | None], list[str | None]]:
+        before: list[str | None] = [start] * len(self.instructions)
+        after: list[str | None] = [start] * len(self.instructions)
+        ends: list[tuple[str | None, dict[str, str]]] = []
+        for stage in self.stages:
+            if stage.parent is None:
+                path, env = start, {}
+            else:
+                path, env = ends[stage.parent]
+                env = dict(env)
+            at = stage.from_instruction.index
+            before[at] = after[at] = path
+            for other in stage.body:
+                before[other.index] = path
+                keyword = other.keyword
+                if keyword == "ENV":
                     env.update(other.key_values())
-                elif other.keyword == "ARG":
+                elif keyword == "ARG":
                     for word, _, _ in other.words:
                         env.pop(word.split("=")[0], None)  # an ARG of the same name: no longer literal ENV
-                elif other.keyword == "WORKDIR":
-                    arg = other.args.strip().strip("'\"")
-                    if "$" in arg:
-                        names = {m.group(1) or m.group(4) for m in _VAR.finditer(arg)}
-                        resolved = all(n in env and "$" not in env[n] for n in names)
-                        arg = expand_args(arg, dict(env)).strip("'\"") if resolved else arg
-                        if "$" in arg:
-                            path = None  # only the build knows it, until an absolute WORKDIR says again
-                            continue
-                    if arg.startswith("/"):
-                        path = posixpath.normpath(arg)
-                    elif path is not None:
-                        path = posixpath.normpath(posixpath.join(path, arg))
-        return path
+                elif keyword == "WORKDIR":
+                    path = _next_workdir(path, other.args, env)
+                after[other.index] = path
+            ends.append((path, env))
+        return before, after
 
     def workdir_set_before(self, ins: Instruction) -> bool:
         """Whether a WORKDIR of the file comes before ``ins``, in its stage or one it is built on: a relative
@@ -408,6 +418,22 @@ def _strip_quotes(value: str) -> str:
     return value
 
 
+def _next_workdir(path: str | None, args: str, env: dict[str, str]) -> str | None:
+    """The working directory after a WORKDIR with ``args``, from ``path`` with the literal ENV ``env``."""
+    arg = args.strip().strip("'\"")
+    if "$" in arg:
+        names = {m.group(1) or m.group(4) for m in _VAR.finditer(arg)}
+        resolved = all(n in env and "$" not in env[n] for n in names)
+        arg = expand_args(arg, dict(env)).strip("'\"") if resolved else arg
+        if "$" in arg:
+            return None  # only the build knows it, until an absolute WORKDIR says again
+    if arg.startswith("/"):
+        return posixpath.normpath(arg)
+    if path is not None:
+        return posixpath.normpath(posixpath.join(path, arg))
+    return path
+
+
 _VAR = lazy_compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
 
 
@@ -434,7 +460,21 @@ def tokenize(data: str | bytes) -> Document:
             data = data.decode("utf-8")
         except UnicodeDecodeError as err:
             raise DockerfileSyntaxError(f"not UTF-8 text (byte {err.start})") from None
-    return Document(tokenize_text(data))
+    doc = _DOCUMENTS.get(data)
+    if doc is None:
+        doc = Document(tokenize_text(data))
+        if len(_DOCUMENTS) >= _DOCUMENTS_KEPT:
+            del _DOCUMENTS[next(iter(_DOCUMENTS))]  # the oldest: a bulk run sees thousands of texts
+        _DOCUMENTS[data] = doc
+    return doc
+
+
+# The Document of each recent text. The same text is read several times in a run: DF601 reads every sibling
+# Dockerfile of a folder on the first one's pass, before each gets its own run; DF403 reads its split, which
+# the next pass reads again; a fix held back re-runs the passes from the input. A Document is only read
+# once made (what it works out on the way is a function of its text alone), so one is shared by them all.
+_DOCUMENTS: dict[str, Document] = {}
+_DOCUMENTS_KEPT = 256
 
 
 _WINDOWS_ABSOLUTE = lazy_compile(r"^[A-Za-z]:[\\/]")
