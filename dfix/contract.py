@@ -400,10 +400,10 @@ def _without_phase_one(runs: list[list[tuple]]) -> list[list[tuple]]:
 def _without_overwritten_copies(doc: Document, stage) -> list[tuple]:
     """COPY keys, leaving out a copy of files that a later copy in the stage, with the same flags, writes
     again from a directory that holds them (the manifests copied before a dependency install)."""
-    copies = [(ins, doc.workdir_at(ins)) for ins in stage.body if ins.keyword in ("COPY", "ADD")]
+    copies = [ins for ins in stage.body if ins.keyword in ("COPY", "ADD")]
     keys = []
-    for index, (ins, workdir) in enumerate(copies):
-        if not any(_overwrites(later, later_dir, ins, workdir) for later, later_dir in copies[index + 1:]):
+    for index, ins in enumerate(copies):
+        if not any(_overwrites(doc, later, ins) for later in copies[index + 1:]):
             keys.append(_copy_key(doc, ins))
     return keys
 
@@ -415,11 +415,15 @@ def _sources_dest(ins: Instruction) -> tuple[list[str], str] | None:
     return args[:-1], args[-1]
 
 
-def _overwrites(later: Instruction, later_dir: str | None, early: Instruction, early_dir: str | None) -> bool:
-    if _flags(later) != _flags(early) or later_dir is None or early_dir is None:
+def _overwrites(doc: Document, later: Instruction, early: Instruction) -> bool:
+    if _flags(later) != _flags(early):
         return False
     early_parts, later_parts = _sources_dest(early), _sources_dest(later)
     if early_parts is None or later_parts is None:
+        return False
+    # the working directories last: most pairs differ before, and a stage's only copy needs none
+    later_dir, early_dir = doc.workdir_at(later), doc.workdir_at(early)
+    if later_dir is None or early_dir is None:
         return False
     sources, dest = early_parts
     if len(sources) == 1 and not (dest == "." or dest.endswith("/")):  # BuildKit's test for "into a folder"
@@ -461,11 +465,15 @@ def _run_items(doc: Document, ins: Instruction, cwd: str | None = None) -> list[
             continue
         hygiene = _HYGIENE_OPTIONS.get(pkg.tool, frozenset()) if pkg else (
             _HYGIENE_OPTIONS["uv"] if command.name == "uv" else frozenset())
-        words = tuple(
-            w.value if w.value is not None else "<" + _normal(doc.text[w.start:w.end]) + ">"
-            for w in command.words
-            if w.value not in hygiene
-        )
+        values = [w.value for w in command.words]
+        if None not in values:  # the common case: every word literal
+            words = tuple([v for v in values if v not in hygiene] if hygiene else values)
+        else:
+            words = tuple(
+                w.value if w.value is not None else "<" + _normal(doc.text[w.start:w.end]) + ">"
+                for w in command.words
+                if w.value not in hygiene
+            )
         assignments = tuple(sorted(command.assignments.items(), key=str)) if command.assignments else ()
         items.append((flags, assignments, words))
     return items
