@@ -329,6 +329,9 @@ def _split_users(runs: list[list[tuple]], facets: dict, prefix: str) -> list[lis
     kept: list[list[tuple]] = [[] for _ in runs]
     for at, (k, item) in enumerate(flat):
         words = item[2] if len(item) == 3 else ()
+        if not words or words[0] not in _SPLIT_PROGRAMS:  # what every test below needs: most items stay
+            kept[k].append(item)
+            continue
         following = flat[at + 1][1] if at + 1 < len(flat) else ()
         previous = flat[at - 1][1] if at else ()
         if (words and words[0] in _USER_TOOLS) or _installs_user_tools(words) or (
@@ -347,6 +350,9 @@ def _split_users(runs: list[list[tuple]], facets: dict, prefix: str) -> list[lis
 
 
 _RPM_INSTALLERS = frozenset({"dnf", "yum", "microdnf"})
+# the programs an item _split_users moves elsewhere starts with (a user tool, an installer of them or its
+# clean-up, a hand-over's chown or find, the mkdir before one)
+_SPLIT_PROGRAMS = _USER_TOOLS | _RPM_INSTALLERS | {"chown", "find", "mkdir"}
 
 
 def _installs_user_tools(words) -> bool:
@@ -386,7 +392,8 @@ def _without_phase_one(runs: list[list[tuple]]) -> list[list[tuple]]:
 
     out = []
     for index, run in enumerate(runs):
-        phased = any(len(item) == 3 and any(f in item[2] for f in _PHASE_ONE_FLAGS) for item in run)
+        phased = any(len(item) == 3 and (_PHASE_ONE_FLAGS[0] in item[2] or _PHASE_ONE_FLAGS[1] in item[2])
+                     for item in run)
         if phased:
             later = [item for other in runs[index + 1:] for item in other]
             wanted = strip(run)
