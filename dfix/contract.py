@@ -329,6 +329,9 @@ def _split_users(runs: list[list[tuple]], facets: dict, prefix: str) -> list[lis
     kept: list[list[tuple]] = [[] for _ in runs]
     for at, (k, item) in enumerate(flat):
         words = item[2] if len(item) == 3 else ()
+        if not words or words[0] not in _SPLIT_PROGRAMS:  # what every test below needs: most items stay
+            kept[k].append(item)
+            continue
         following = flat[at + 1][1] if at + 1 < len(flat) else ()
         previous = flat[at - 1][1] if at else ()
         if (words and words[0] in _USER_TOOLS) or _installs_user_tools(words) or (
@@ -347,6 +350,9 @@ def _split_users(runs: list[list[tuple]], facets: dict, prefix: str) -> list[lis
 
 
 _RPM_INSTALLERS = frozenset({"dnf", "yum", "microdnf"})
+# the programs an item _split_users moves elsewhere starts with (a user tool, an installer of them or its
+# clean-up, a hand-over's chown or find, the mkdir before one)
+_SPLIT_PROGRAMS = _USER_TOOLS | _RPM_INSTALLERS | {"chown", "find", "mkdir"}
 
 
 def _installs_user_tools(words) -> bool:
@@ -386,7 +392,8 @@ def _without_phase_one(runs: list[list[tuple]]) -> list[list[tuple]]:
 
     out = []
     for index, run in enumerate(runs):
-        phased = any(len(item) == 3 and any(f in item[2] for f in _PHASE_ONE_FLAGS) for item in run)
+        phased = any(len(item) == 3 and (_PHASE_ONE_FLAGS[0] in item[2] or _PHASE_ONE_FLAGS[1] in item[2])
+                     for item in run)
         if phased:
             later = [item for other in runs[index + 1:] for item in other]
             wanted = strip(run)
@@ -400,10 +407,10 @@ def _without_phase_one(runs: list[list[tuple]]) -> list[list[tuple]]:
 def _without_overwritten_copies(doc: Document, stage) -> list[tuple]:
     """COPY keys, leaving out a copy of files that a later copy in the stage, with the same flags, writes
     again from a directory that holds them (the manifests copied before a dependency install)."""
-    copies = [(ins, doc.workdir_at(ins)) for ins in stage.body if ins.keyword in ("COPY", "ADD")]
+    copies = [ins for ins in stage.body if ins.keyword in ("COPY", "ADD")]
     keys = []
-    for index, (ins, workdir) in enumerate(copies):
-        if not any(_overwrites(later, later_dir, ins, workdir) for later, later_dir in copies[index + 1:]):
+    for index, ins in enumerate(copies):
+        if not any(_overwrites(doc, later, ins) for later in copies[index + 1:]):
             keys.append(_copy_key(doc, ins))
     return keys
 
@@ -415,11 +422,15 @@ def _sources_dest(ins: Instruction) -> tuple[list[str], str] | None:
     return args[:-1], args[-1]
 
 
-def _overwrites(later: Instruction, later_dir: str | None, early: Instruction, early_dir: str | None) -> bool:
-    if _flags(later) != _flags(early) or later_dir is None or early_dir is None:
+def _overwrites(doc: Document, later: Instruction, early: Instruction) -> bool:
+    if _flags(later) != _flags(early):
         return False
     early_parts, later_parts = _sources_dest(early), _sources_dest(later)
     if early_parts is None or later_parts is None:
+        return False
+    # the working directories last: most pairs differ before, and a stage's only copy needs none
+    later_dir, early_dir = doc.workdir_at(later), doc.workdir_at(early)
+    if later_dir is None or early_dir is None:
         return False
     sources, dest = early_parts
     if len(sources) == 1 and not (dest == "." or dest.endswith("/")):  # BuildKit's test for "into a folder"
@@ -461,11 +472,15 @@ def _run_items(doc: Document, ins: Instruction, cwd: str | None = None) -> list[
             continue
         hygiene = _HYGIENE_OPTIONS.get(pkg.tool, frozenset()) if pkg else (
             _HYGIENE_OPTIONS["uv"] if command.name == "uv" else frozenset())
-        words = tuple(
-            w.value if w.value is not None else "<" + _normal(doc.text[w.start:w.end]) + ">"
-            for w in command.words
-            if w.value not in hygiene
-        )
+        values = [w.value for w in command.words]
+        if None not in values:  # the common case: every word literal
+            words = tuple([v for v in values if v not in hygiene] if hygiene else values)
+        else:
+            words = tuple(
+                w.value if w.value is not None else "<" + _normal(doc.text[w.start:w.end]) + ">"
+                for w in command.words
+                if w.value not in hygiene
+            )
         assignments = tuple(sorted(command.assignments.items(), key=str)) if command.assignments else ()
         items.append((flags, assignments, words))
     return items

@@ -171,3 +171,16 @@ def test_apt_get_accepts_every_apt_get_install_dfix_writes(tmp_path):
         if proc.returncode != 0 and ("not understood" in proc.stderr or "Sense " in proc.stderr):
             refused.append(f"apt-get {' '.join(words)}: {proc.stderr.strip().splitlines()[0]}")
     assert not refused, "\n".join(refused)
+
+
+def test_a_commands_apt_settings_are_read_from_its_own_words():
+    # PackageCommand keeps its apt_settings answer: each command's is its own, and asking twice reads the same
+    from dfix.syntax.packages import package_command
+    from dfix.syntax.tool_options import apt_settings
+
+    doc = tokenize("FROM debian\nRUN apt-get install -qq a && apt-get install --no-install-recommends b\n")
+    (_, _, script), = run_scripts(doc)
+    first, second = (package_command(c) for c in script.commands)
+    assert first.apt_settings() == apt_settings(["install", "-qq", "a"]) == {"quiet": "2"}
+    assert second.apt_settings() == {"apt::install-recommends": "false"}
+    assert first.apt_settings() is first.apt_settings()

@@ -43,7 +43,7 @@ def relies_on_lists(doc: Document, ins: Instruction) -> bool:
 
 
 def is_update_only(script: Script) -> bool:
-    return script.ok and apt_actions(script) == ["update"] and len(script.commands) == 1
+    return script.ok and len(script.commands) == 1 and apt_actions(script) == ["update"]
 
 
 def removes_lists(script: Script) -> bool:

@@ -21,9 +21,10 @@ class ApkNoCache(Rule):
 
     def check(self, doc, ctx):
         for ins, run, script in run_scripts(doc):
-            if run.has_cache_mount("/var/cache/apk", "/etc/apk/cache"):
+            adds = list(package_commands(script, "apk", "add"))
+            if not adds or run.has_cache_mount("/var/cache/apk", "/etc/apk/cache"):  # the mounts only of apk's RUNs
                 continue
-            for pkg in package_commands(script, "apk", "add"):
+            for pkg in adds:
                 # apk 3 also has the opposite, --cache: a command that asks for the cache keeps it
                 if pkg.means("--no-cache", "--cache"):
                     continue

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from ..syntax import Edit
-from ..syntax.tool_options import APT_ASSUME_NO, APT_ASSUME_YES, apt_assumes_yes, apt_bool, apt_settings
+from ..syntax.tool_options import APT_ASSUME_NO, APT_ASSUME_YES, apt_assumes_yes, apt_bool
 from .base import Rule, Safety
 from ._shell import package_commands, run_scripts
 
@@ -35,7 +35,7 @@ def assumes_yes(pkg) -> bool:
     cluster, `-o APT::Get::Assume-Yes=true`, or quiet level 2, which apt-get takes as -y), or it says no on
     purpose (`--assume-no`, `--no-assume-yes`, `-y=no`), which an added -y would overrule: apt-get lets -y
     win over --assume-no, and the last setting wins."""
-    settings = apt_settings(w.value for w in pkg.arguments)
+    settings = pkg.apt_settings()
     if apt_assumes_yes(settings):
         return True
     return APT_ASSUME_YES in settings or apt_bool(settings.get(APT_ASSUME_NO, "")) is True

@@ -41,10 +41,12 @@ class AptListsCleanup(Rule):
                 if ins.keyword != "RUN":
                     continue
                 script = script_of(doc, ins)
-                if not script.ok or removes_lists(script) or lists_are_cached(ins):
+                if not script.ok:
                     continue
-                actions = apt_actions(script)
+                actions = apt_actions(script)  # first: most RUNs run no apt, and the mounts are then not read
                 if "update" not in actions and "install" not in actions:
+                    continue
+                if removes_lists(script) or lists_are_cached(ins):
                     continue
                 message = "apt lists are not removed in the RUN that fetched them"
                 if is_update_only(script):

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from ..syntax import Edit
-from ..syntax.tool_options import APT_INSTALL_RECOMMENDS, apt_settings
+from ..syntax.tool_options import APT_INSTALL_RECOMMENDS
 from .base import Rule, Safety
 from ._shell import package_commands, run_scripts
 
@@ -47,4 +47,4 @@ def _recommends_chosen(pkg) -> bool:
     """Whether the command itself sets APT::Install-Recommends, either way (--no-install-recommends,
     --install-recommends[=bool], -o APT::Install-Recommends=…, in any case): apt-get takes the last setting, so
     an added flag would either repeat the choice or overrule it."""
-    return APT_INSTALL_RECOMMENDS in apt_settings(w.value for w in pkg.arguments)
+    return APT_INSTALL_RECOMMENDS in pkg.apt_settings()

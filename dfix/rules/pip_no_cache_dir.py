@@ -24,11 +24,16 @@ class PipNoCacheDir(Rule):
 
     def check(self, doc, ctx):
         for ins, run, script in run_scripts(doc):
+            # most RUNs install nothing with pip: the mounts and the ENV in force (a walk of the stage chain
+            # on each pass's new document) are asked only of those that do
+            installs = list(package_commands(script, "pip", "install"))
+            if not installs:
+                continue
             if run.has_cache_mount(contains=_PIP_CACHE) or run.has_cache_mount("/root/.cache"):
                 continue
             if ins.inner is None and "PIP_NO_CACHE_DIR" in doc.env_at(ins):
                 continue
-            for pkg in package_commands(script, "pip", "install"):
+            for pkg in installs:
                 # pip reads unique prefixes too: `--no-cache` already is --no-cache-dir
                 if pkg.means("--no-cache-dir", "--cache-dir") or "PIP_NO_CACHE_DIR" in pkg.command.assignments:
                     continue

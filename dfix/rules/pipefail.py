@@ -79,6 +79,15 @@ _POSIX_EXPANSION = lazy_compile(r"^(#?)([A-Za-z_]\w*|\d+|[@*#?$!-])(:?[-=?+]|%%?
 _PRINTF_BASH = lazy_compile(r"\\[xuUeE]|%q|%\(")
 
 
+# the programs _Reader.command reads the arguments of
+_COMMANDS_READ = _BASH_COMMANDS | {"echo", "printf", "[", "test", "read", "trap", "set", "exec", "export", "wait"}
+# the node types _Reader.visit reads
+_VISITED = frozenset({
+    "pipeline", "command", "test_command", "function_definition", "compound_statement", "file_redirect", "expansion",
+    "variable_name", "variable_assignment", "word", "concatenation", *_BASH_NODES,
+})
+
+
 @record
 class _Pipe:
     offset: int  # byte offset in the script, to tell whether an earlier `set -o pipefail` covers it
@@ -120,18 +129,25 @@ class _Reader:
         return self.data[node.start_byte:node.end_byte].decode("utf-8", "replace")
 
     def read(self, root) -> _Reading:
-        stack = [root]
+        # each node with its parent's type (tree-sitter's node.parent walks down from the root again); visit
+        # only for the types it looks at, in the same order (depth first, children in order)
+        visited = _VISITED
+        visit = self.visit
+        stack = [(root, "")]
+        pop, extend = stack.pop, stack.extend
         while stack:
-            node = stack.pop()
-            self.visit(node)
-            stack.extend(reversed(node.children))
+            node, parent = pop()
+            kind = node.type
+            if kind in visited:
+                visit(node, kind, parent)
+            if node.child_count:
+                extend([(child, kind) for child in reversed(node.children)])
         covered = self.pipefail_from
         if covered is not None:
             self.reading.pipes = [p for p in self.reading.pipes if p.offset < covered]
         return self.reading
 
-    def visit(self, node) -> None:
-        kind = node.type
+    def visit(self, node, kind: str, parent: str) -> None:
         bash = self.reading.bash_only
         if kind == "pipeline":
             if node.id not in self.inner_pipelines:  # a nested one is a part of its parent's
@@ -152,22 +168,23 @@ class _Reader:
             bash.append("`&>` (dash runs the command in the background)")
         elif kind == "expansion" and not _POSIX_EXPANSION.match(self.text(node)[2:-1]):
             bash.append(f"`{self.text(node)}`")
-        elif kind == "variable_name" and node.parent is not None and node.parent.type in ("simple_expansion", "expansion"):
+        elif kind == "variable_name" and parent in ("simple_expansion", "expansion"):
             if self.text(node) in _BASH_VARIABLES:
                 self.reading.bash_variables.append(self.text(node))
         elif kind == "variable_assignment":
             name = node.child_by_field_name("name")
             if name is not None and self.text(name) in _BASH_VARIABLES:
                 bash.append(f"an assignment to {self.text(name)} (bash's own variable)")
-        elif kind in ("word", "concatenation") and node.parent is not None and node.parent.type in ("command", "for_statement"):
-            if _BRACES.search(self.text(node)):
+        elif kind in ("word", "concatenation") and parent in ("command", "for_statement"):
+            # a brace expansion has a `{` (an ASCII byte: never part of another character in UTF-8)
+            if self.data.find(b"{", node.start_byte, node.end_byte) >= 0 and _BRACES.search(self.text(node)):
                 bash.append(f"brace expansion in `{self.text(node)}`")
 
     def command(self, node) -> None:
-        words = self.words(node)
-        if not words:
+        name = self.program(node)
+        if name not in _COMMANDS_READ:  # most commands: their arguments are not worth reading
             return
-        name = os.path.basename(words[0] or "")
+        words = self.words(node)
         args = words[1:]
         bash = self.reading.bash_only
         if name in _BASH_COMMANDS:
@@ -194,6 +211,15 @@ class _Reader:
             if flag is not None and re.fullmatch(r"[-+][a-zA-Z]*o", flag) and value == "pipefail":
                 return flag.startswith("-")
         return False
+
+    def program(self, node) -> str | None:
+        """The base name of the command's program, as os.path.basename(self.words(node)[0] or "") (None: no
+        program)."""
+        for child in node.named_children:
+            if child.type == "command_name":
+                inner = child.named_children[0] if child.named_children else child
+                return os.path.basename(_literal(inner, self.data) or "")
+        return None
 
     def words(self, node) -> list[str | None]:
         out = []

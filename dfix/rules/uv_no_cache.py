@@ -27,13 +27,17 @@ class UvNoCache(Rule):
 
     def check(self, doc, ctx):
         for ins, run, script in run_scripts(doc):
+            # most RUNs run no uv: the mounts and the ENV in force are asked only of those that do
+            uv_commands = [command for command in script.commands if command.name == "uv"]
+            if not uv_commands:
+                continue
             if run.has_cache_mount(contains=".cache/uv"):
                 continue
             if ins.inner is None and {"UV_NO_CACHE", "UV_CACHE_DIR"} & set(doc.env_at(ins)):
                 continue
-            for command in script.commands:
+            for command in uv_commands:
                 values = [w.value for w in command.words]
-                if command.name != "uv" or None in values:
+                if None in values:
                     continue
                 for sub in _INSTALLS:
                     if values[1:1 + len(sub)] == list(sub):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..lazy_regex import lazy_compile
 from ..records import field, record
 from .shell import Command, Word
-from .tool_options import APK_TAKES_VALUE, APT_TAKES_VALUE, pip_takes_value, tool_options
+from .tool_options import APK_TAKES_VALUE, APT_TAKES_VALUE, apt_settings, pip_takes_value, tool_options
 
 APT_TOOLS = frozenset({"apt-get", "apt"})
 # options that take the next word as their value, per tool (joined forms like -oX or --opt=X are one word);
@@ -24,6 +24,8 @@ class PackageCommand:
     options: list[Word]  # every option word, before and after the subcommand
     operands: list[Word]  # non-option words after the subcommand (packages, paths)
     arguments: list[Word] = field(default_factory=list)  # every word after the program (after `-m pip`)
+    # apt_settings' answer, once asked: DF101 and DF102 both read it, every pass, of the same command
+    _apt_settings: dict[str, str] | None = field(init=False, default=None)
 
     def has_option(self, *names: str) -> bool:
         for word in self.options:
@@ -37,6 +39,12 @@ class PackageCommand:
         """Whether the tool itself reads one of these long options in the command, under any spelling it
         accepts: an alias, an abbreviation (pip), a short option alone or in a cluster."""
         return any(option in names for option in tool_options(self.tool, [w.value for w in self.arguments]))
+
+    def apt_settings(self) -> dict[str, str]:
+        """The apt configuration the command line sets (tool_options.apt_settings); the caller must not change it."""
+        if self._apt_settings is None:
+            self._apt_settings = apt_settings(w.value for w in self.arguments)
+        return self._apt_settings
 
     @property
     def action(self) -> str | None:
@@ -56,9 +64,11 @@ def _package_command(command: Command) -> PackageCommand | None:
         return _split("apt", command, words[1:])
     if name == "apk":
         return _split("apk", command, words[1:])
-    if name and _PIP_NAME.match(name):
+    if not name or name[0] != "p":  # the regexes below only for names that may match (most commands do not)
+        return None
+    if _PIP_NAME.match(name):
         return _split("pip", command, words[1:])
-    if name and _PYTHON_NAME.match(name):
+    if _PYTHON_NAME.match(name):
         values = [w.value for w in words]
         for k in range(1, len(values) - 1):
             if values[k] == "-m" and values[k + 1] == "pip":

@@ -37,6 +37,7 @@ PIP_LONG = {
         False,
     ),
 }
+PIP_TAKES_VALUE = frozenset(option for option, valued in PIP_LONG.items() if valued)
 PIP_SHORT = {"r": "--requirement", "c": "--constraint", "e": "--editable", "t": "--target", "U": "--upgrade",
              "I": "--ignore-installed", "C": "--config-settings", "i": "--index-url", "f": "--find-links",
              "h": "--help", "v": "--verbose", "V": "--version", "q": "--quiet"}
@@ -187,7 +188,7 @@ def pip_takes_value(word: str) -> bool:
     if word.startswith("--"):
         option = pip_long(word)
         return option is not None and "=" not in word and PIP_LONG[option]
-    return _short_takes_value(word, PIP_SHORT, {o for o, v in PIP_LONG.items() if v})
+    return _short_takes_value(word, PIP_SHORT, PIP_TAKES_VALUE)
 
 
 def _short_takes_value(word: str, shorts: dict[str, str], valued: set[str] | frozenset[str]) -> bool:
@@ -199,6 +200,10 @@ def _short_takes_value(word: str, shorts: dict[str, str], valued: set[str] | fro
         if option in valued:
             return index == len(letters) - 1
     return False
+
+
+_SHORTS = {"pip": (PIP_SHORT, PIP_TAKES_VALUE), "uv": (UV_SHORT, UV_TAKES_VALUE)}
+_NO_SHORTS: tuple[dict[str, str], frozenset[str]] = ({}, frozenset())
 
 
 def tool_options(tool: str, words: Iterable[str | None]) -> Iterator[str]:
@@ -230,10 +235,7 @@ def tool_options(tool: str, words: Iterable[str | None]) -> Iterator[str]:
                     k += 1
             yield option
             continue
-        shorts, valued = {
-            "pip": (PIP_SHORT, {o for o, v in PIP_LONG.items() if v}),
-            "uv": (UV_SHORT, UV_TAKES_VALUE),
-        }.get(tool, ({}, frozenset()))
+        shorts, valued = _SHORTS.get(tool, _NO_SHORTS)
         if not shorts:
             yield word
             if word in (APK_TAKES_VALUE if tool == "apk" else APT_TAKES_VALUE):
