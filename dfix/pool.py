@@ -144,8 +144,10 @@ class ForkPool:
                 self._hand_out()
                 return
             raise RuntimeError("no task is running")
-        readable, _, _ = select.select(list(busy), [], [])
-        for fd in readable:
+        poller = select.poll()  # not select(): it cannot watch a descriptor numbered 1024 or more
+        for fd in busy:
+            poller.register(fd, select.POLLIN)
+        for fd, _ in poller.poll():
             worker = busy[fd]
             data = os.read(fd, 1 << 20)
             if data:

@@ -133,3 +133,26 @@ def test_a_worker_that_died_idle_is_replaced_and_the_next_task_runs_untried():
         assert answer[1] == 1 and answer[0] != pid
     finally:
         pool.shutdown()
+
+
+def test_pipes_numbered_above_1024_are_watched_too():
+    # select() refuses descriptors of 1024 and more; a bulk run may hold that many open files
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip(f"this system allows {hard} open files")
+    if soft != resource.RLIM_INFINITY and soft < 1200:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1200, hard))
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        pool = ForkPool(1)
+        try:
+            assert pool._workers[0].results >= 1024
+            assert pool.submit(_echo, 7).result()[1] == 7
+        finally:
+            pool.shutdown()
+    finally:
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
