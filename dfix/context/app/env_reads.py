@@ -49,68 +49,19 @@ class _WatchedEnv(dict):
         self._reads.note(name)
         return super().__contains__(name)
 
-    def _whole(self) -> None:
-        self._reads.whole = True
-
-    # every other way to read it reads it all (dict(env), {**env} and update(env) go through keys())
-    def __iter__(self):
-        self._whole()
-        return super().__iter__()
-
-    def __reversed__(self):
-        self._whole()
-        return super().__reversed__()
-
-    def __len__(self) -> int:
-        self._whole()
-        return super().__len__()
-
-    def keys(self):
-        self._whole()
-        return super().keys()
-
-    def values(self):
-        self._whole()
-        return super().values()
-
-    def items(self):
-        self._whole()
-        return super().items()
-
-    def copy(self):
-        self._whole()
-        return dict(super().items())
-
-    def pop(self, *args):
-        self._whole()
-        return super().pop(*args)
-
-    def popitem(self):
-        self._whole()
-        return super().popitem()
-
-    def setdefault(self, name, default=None):
-        self._whole()
-        return super().setdefault(name, default)
-
-    def __eq__(self, other) -> bool:
-        self._whole()
-        return super().__eq__(other)
-
-    def __ne__(self, other) -> bool:
-        self._whole()
-        return super().__ne__(other)
-
-    def __or__(self, other):
-        self._whole()
-        return super().__or__(other)
-
-    def __ror__(self, other):
-        self._whole()
-        return super().__ror__(other)
-
-    def __repr__(self) -> str:
-        self._whole()
-        return super().__repr__()
-
     __hash__ = None  # type: ignore[assignment]
+
+
+def _reading_all(method):
+    def read_all(self, *args):
+        self._reads.whole = True
+        return method(self, *args)
+
+    read_all.__name__ = method.__name__
+    return read_all
+
+
+# every other way to read it reads it all (dict(env), {**env} and update(env) go through keys())
+for _name in ("__iter__", "__reversed__", "__len__", "keys", "values", "items", "copy", "pop", "popitem",
+              "setdefault", "__eq__", "__ne__", "__or__", "__ror__", "__repr__"):
+    setattr(_WatchedEnv, _name, _reading_all(getattr(dict, _name)))
